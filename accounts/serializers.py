@@ -1,0 +1,143 @@
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from accounts.models import User
+
+# Long enough for any passphrase, short enough that hashing it is cheap.
+PASSWORD_MAX_LENGTH = 256
+
+
+class UsernameField(serializers.CharField):
+    """A username, NFKC-normalized before validation as Django does on save."""
+
+    def to_internal_value(self, data):
+        return User.normalize_username(super().to_internal_value(data))
+
+
+class NormalizedEmailField(serializers.EmailField):
+    """An email address with its domain lowercased, as Django's user manager does."""
+
+    def to_internal_value(self, data):
+        return User.objects.normalize_email(super().to_internal_value(data))
+
+
+def _unique_ci(message):
+    # DRF's UniqueValidator with `iexact`: case-insensitive, excludes the
+    # instance being updated, and served by the Upper() unique index.
+    return UniqueValidator(User.objects.all(), message=message, lookup="iexact")
+
+
+def _user_field_kwargs():
+    """Field arguments shared by every serializer that writes a user's identity."""
+    username_field = User._meta.get_field("username")
+    return {
+        "username": UsernameField(
+            max_length=150,
+            validators=[
+                *username_field.validators,
+                _unique_ci(_("A user with that username already exists.")),
+            ],
+            help_text=username_field.help_text,
+        ),
+        "email": NormalizedEmailField(
+            max_length=254,
+            validators=[_unique_ci(_("A user with that email already exists."))],
+        ),
+    }
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The contract's user object; only identity and names are writable."""
+
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "active",
+            "created_at",
+            "updated_at",
+            "last_login",
+        ]
+        read_only_fields = ["id", "role", "created_at", "updated_at", "last_login"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.update(_user_field_kwargs())
+        return fields
+
+
+class RegisterSerializer(UserSerializer):
+    """Sign-up input: the user object's writable fields plus a password."""
+
+    password = serializers.CharField(
+        write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "password"]
+
+    def validate(self, attrs):
+        # The similarity validator compares against the fields being registered.
+        candidate = User(**{k: v for k, v in attrs.items() if k != "password"})
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from None
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=4096)
+
+
+class ChangePasswordSerializer(serializers.Serializer):
+    default_error_messages = {"wrong_password": _("Your current password was entered incorrectly.")}
+
+    current_password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+
+    def validate_current_password(self, value):
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError(
+                self.error_messages["wrong_password"], code="wrong_password"
+            )
+        return value
+
+    def validate_new_password(self, value):
+        password_validation.validate_password(value, self.context["request"].user)
+        return value
+
+
+class MessageSerializer(serializers.Serializer):
+    """A success body carrying one human-readable message."""
+
+    msg = serializers.CharField()
+
+
+class RegisteredSerializer(MessageSerializer):
+    user = UserSerializer()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")

@@ -1,0 +1,40 @@
+import hashlib
+
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import User
+
+
+class LoginFailureThrottle(SimpleRateThrottle):
+    """Limit failed logins per username.
+
+    DRF's throttles count every request; counting successes too would lock
+    out a user who logs in often, so this one only reads the history when
+    asked and the login view records each failure.
+    """
+
+    scope = "login_username"
+
+    def get_cache_key(self, request, view):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if not isinstance(username, str):
+            return None
+        # Hash the name: the cache must not hold user identifiers in clear.
+        name = User.normalize_username(username).upper()
+        ident = hashlib.sha256(name.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view):
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return len(self.history) < self.num_requests or self.throttle_failure()
+
+    def record_failure(self):
+        if self.key is not None:
+            self.history.insert(0, self.now)
+            self.cache.set(self.key, self.history, self.duration)

@@ -1,0 +1,18 @@
+from django.urls import re_path
+
+from accounts.views import auth, profile
+
+
+def route(path, view, name):
+    """Match `path` with or without a trailing slash, never redirecting."""
+    return re_path(rf"^{path}/?$", view.as_view(), name=name)
+
+
+urlpatterns = [
+    route("user/register", auth.RegisterView, "register"),
+    route("user/login", auth.LoginView, "login"),
+    route("user/token/refresh", auth.TokenRefreshView, "token-refresh"),
+    route("user/logout", auth.LogoutView, "logout"),
+    route("user/profile", profile.ProfileView, "profile"),
+    route("user/change-password", profile.ChangePasswordView, "change-password"),
+]

@@ -1,0 +1,68 @@
+"""Probes for load balancers: liveness without I/O, readiness with it."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+_probe_schema = extend_schema(
+    responses={
+        (code, "application/json"): inline_serializer(
+            "Health",
+            {"status": serializers.CharField(), "checks": serializers.DictField()},
+        )
+        for code in (200, 503)
+    },
+)
+
+
+class _Probe(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+
+class HealthzView(_Probe):
+    """Answer 200 while the process serves requests; touches nothing else."""
+
+    @_probe_schema
+    def get(self, request):
+        return Response({"status": "ok", "checks": {}})
+
+
+class ReadyzView(_Probe):
+    """Answer 200 when the database (and a shared cache, if configured) respond."""
+
+    @_probe_schema
+    def get(self, request):
+        checks = {"database": _database_ok()}
+        if "locmem" not in settings.CACHES["default"]["BACKEND"]:
+            checks["cache"] = _cache_ok()
+        ready = all(checks.values())
+        body = {
+            "status": "ok" if ready else "unavailable",
+            "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()},
+        }
+        code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+        return Response(body, status=code)
+
+
+def _database_ok():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def _cache_ok():
+    try:
+        cache.set("readyz", "1", timeout=5)
+        return cache.get("readyz") == "1"
+    except Exception:  # any backend's connection error means "not ready"
+        return False
