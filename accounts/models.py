@@ -19,6 +19,11 @@ class UserManager(DjangoUserManager):
         """
         return self.get(username__iexact=self.model.normalize_username(username))
 
+    def create_user(self, username, email=None, password=None, **extra_fields):
+        """Create a user; unlike Django's, no is_staff: it follows the role."""
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(username, email, password, **extra_fields)
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         """Create a superuser, who always holds the ADMIN role."""
         extra_fields["is_superuser"] = True

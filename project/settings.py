@@ -5,6 +5,8 @@ Every variable read here is listed, with its default and meaning, in
 the service refuses to start without a real SECRET_KEY.
 """
 
+import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,7 +51,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request id, one JSON log line per request, 503 for a lost database.
+    "project.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (admin, API docs) under gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,8 +93,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+    # Tests get a file, not Django's shared-cache in-memory database, whose
+    # table locks ignore the busy timeout and break concurrency tests.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"accounts-test-{os.getpid()}.sqlite3")
+    }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    # A bounded wait for an unreachable server, so a request fails with 503
+    # (and a probe answers) instead of hanging until gunicorn's timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DB_CONNECT_TIMEOUT", default=5
+    )
+    if env.bool("DB_POOL", default=False):
+        # psycopg's pool, per process; Django requires CONN_MAX_AGE=0 with it.
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=5),
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    # Reused connections are checked before use: after a database restart the
+    # next request reconnects by itself.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -96,6 +123,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttle counters live here: a shared cache (Redis) makes limits hold across
 # processes and instances; local memory is per process.
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://"))}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Fail fast (503) rather than hang when Redis is unreachable.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 2, "socket_timeout": 2}
+    )
 
 # --- Auth -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -147,7 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "project.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "project.openapi.AutoSchema",
     # Client addresses come from the socket unless proxies are declared.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
@@ -170,6 +202,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["project.openapi.strip_optional_slash"],
 }
 
 # --- Email ------------------------------------------------------------------------
@@ -182,7 +215,8 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# A year-long HSTS policy is what the preload list asks for; opt out explicitly.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31536000)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 if env.bool("BEHIND_TLS_PROXY", default=False):
@@ -192,16 +226,38 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Static files and i18n --------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Compressed copies, served by whitenoise. The manifest (hashed names, cached
+# forever by browsers) is opt-in for production, after collectstatic: without
+# its manifest that storage turns every page naming a static file into a 500
+# when DEBUG is off, as in the test suite and `./dev serve` with DEBUG off.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("STATIC_MANIFEST", default=False)
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 # --- Logging ----------------------------------------------------------------------
+# One JSON object per line (project/logs.py scrubs tokens, emails, JWTs);
+# RequestLogMiddleware writes the one line per request, replacing gunicorn's
+# access log and the duplicates Django writes for 4xx ("Not Found: /path").
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "project.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Replaces Django's own plain-text handlers on these loggers.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"level": "ERROR"},
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -24,6 +24,10 @@ def chromium_path():
 
 @pytest.fixture
 def on_postgres(settings):
-    """Require the test database to be PostgreSQL."""
-    engine = settings.DATABASES["default"]["ENGINE"]
-    require("postgresql" in engine, "needs DATABASE_URL=postgres://...")
+    """Run only when the test database is PostgreSQL.
+
+    A plain skip, never a failure: CI runs the whole suite a second time on
+    PostgreSQL (.ci/run), where these tests run and must pass.
+    """
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.skip("PostgreSQL-only; runs in the DATABASE_URL=postgres://... pass")
