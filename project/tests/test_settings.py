@@ -1,0 +1,55 @@
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def listed_variables():
+    """Names set in .env.example, commented-out examples included."""
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+
+
+def read_variables():
+    text = (ROOT / "project" / "settings.py").read_text()
+    return set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", text))
+
+
+def test_every_setting_variable_is_listed_in_env_example():
+    assert read_variables() - listed_variables() == set()
+
+
+def test_env_example_lists_no_unknown_variable():
+    assert listed_variables() - read_variables() == set()
+
+
+def run_check(**env):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    return subprocess.run(
+        [sys.executable, "-c", "import project.settings"],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "project.settings", **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("key", ["", "change-me", "django-insecure-" + "x" * 50, "short"])
+def test_settings_refuse_placeholder_secret_key_without_debug(key, tmp_path):
+    result = run_check(SECRET_KEY=key, DEBUG="false")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing or a placeholder" in result.stderr
+
+
+def test_settings_accept_real_secret_key_without_debug():
+    assert run_check(SECRET_KEY="k" * 64, DEBUG="false").returncode == 0
+
+
+def test_settings_accept_missing_secret_key_with_debug():
+    assert run_check(SECRET_KEY="", DEBUG="true").returncode == 0
