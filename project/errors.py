@@ -1,21 +1,29 @@
 """One error shape for every response: DRF's, plus a stable `code`.
 
 The DRF exception handler maps Django's own exceptions and a lost database
-to DRF's shapes; the views below answer for errors raised outside DRF
-(unknown URLs, bad Host headers, CSRF failures, crashes) in the same JSON,
-except on the HTML pages, which keep Django's HTML answers.
+to DRF's shapes; the views and the middleware below answer for errors that
+happen outside DRF (unknown URLs, bad Host headers, oversized bodies, wrong
+methods, CSRF failures, crashes) in the same JSON. The HTML pages (the admin
+site, the browsable API's login, the docs, and the password-reset page when
+a browser asks for it) keep Django's HTML answers.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-HTML_PREFIXES = ("/admin/", "/api-auth/")
+# Pages that only ever answer in HTML, errors included.
+HTML_PREFIXES = ("/admin/", "/api-auth/", "/swagger-ui", "/redoc")
+# Pages that answer in HTML to a browser and in JSON to an API client.
+BROWSER_PAGE_PREFIXES = ("/user/reset-password/",)
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -24,10 +32,35 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+class Conflict(exceptions.APIException):
+    """The request is valid but the current state forbids it (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
 def exception_handler(exc, context):
-    """Answer with DRF's shapes, mapping Django validation and a lost database too."""
+    """Answer with DRF's shapes, mapping Django's errors and a lost database too."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields, and the like: the client's fault, never a 500.
+        exc = exceptions.ParseError("The request could not be read.", code="bad_request")
     elif isinstance(exc, (OperationalError, InterfaceError)):
         exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
@@ -38,19 +71,83 @@ def exception_handler(exc, context):
     return response
 
 
+def wants_html(request):
+    """Tell whether an error on this request should be an HTML page."""
+    if request.path.startswith(HTML_PREFIXES):
+        return True
+    return (
+        request.path.startswith(BROWSER_PAGE_PREFIXES)
+        and request.get_preferred_type(["application/json", "text/html"]) == "text/html"
+    )
+
+
+def error_response(status_code, detail, code, **headers):
+    """Return a JSON error in DRF's shape from outside DRF."""
+    response = JsonResponse({"detail": str(detail), "code": code}, status=status_code)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 def _json_or_html(html_view, status_code, detail, code):
     def view(request, *args, **kwargs):
-        if request.path.startswith(HTML_PREFIXES):
+        if wants_html(request):
             return html_view(request, *args, **kwargs)
-        return JsonResponse({"detail": detail, "code": code}, status=status_code)
+        return error_response(status_code, detail, code)
 
+    view.__doc__ = f"Answer {status_code} in JSON, or in HTML on the HTML pages."
     return view
 
 
-bad_request = _json_or_html(defaults.bad_request, 400, "Bad request.", "bad_request")
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    """Answer 400 in JSON (413 for an oversized body), or in HTML on the HTML pages."""
+    if isinstance(exception, RequestDataTooBig) and not wants_html(request):
+        return error_response(413, RequestTooLarge.default_detail, RequestTooLarge.default_code)
+    if wants_html(request):
+        return defaults.bad_request(request, exception, template_name)
+    return error_response(400, "Bad request.", "bad_request")
+
+
 permission_denied = _json_or_html(
     defaults.permission_denied, 403, "Permission denied.", "permission_denied"
 )
 page_not_found = _json_or_html(defaults.page_not_found, 404, "Not found.", "not_found")
 server_error = _json_or_html(defaults.server_error, 500, "A server error occurred.", "server_error")
 csrf_failure = _json_or_html(html_csrf_failure, 403, "CSRF verification failed.", "csrf_failed")
+
+
+class JSONErrorMiddleware:
+    """Give the errors Django answers without a view in the API's JSON shape.
+
+    Two cases: a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused
+    before anything reads it (DRF's parsers read the stream directly and
+    never apply Django's limit), and a 405 from a plain Django view, which
+    Django sends as an empty HTML response, becomes JSON.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _body_too_large(request) and not wants_html(request):
+            return error_response(413, RequestTooLarge.default_detail, RequestTooLarge.default_code)
+        response = self.get_response(request)
+        if (
+            response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED
+            and not isinstance(response, Response)
+            and not wants_html(request)
+        ):
+            detail = exceptions.MethodNotAllowed(request.method).detail
+            return error_response(
+                405, detail, "method_not_allowed", Allow=response.get("Allow", "")
+            )
+        return response
+
+
+def _body_too_large(request):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return limit is not None and length > limit

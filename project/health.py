@@ -3,20 +3,34 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-_probe_schema = extend_schema(
-    responses={
-        (code, "application/json"): inline_serializer(
-            "Health",
-            {"status": serializers.CharField(), "checks": serializers.DictField()},
-        )
-        for code in (200, 503)
-    },
+
+class HealthSerializer(serializers.Serializer):
+    """A probe's answer: overall status and, for readiness, each dependency's."""
+
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    checks = serializers.DictField(child=serializers.ChoiceField(choices=["ok", "unavailable"]))
+
+
+_healthz_schema = extend_schema(
+    responses={200: HealthSerializer},
+    examples=[OpenApiExample("Up", value={"status": "ok", "checks": {}})],
+)
+_readyz_schema = extend_schema(
+    responses={200: HealthSerializer, 503: HealthSerializer},
+    examples=[
+        OpenApiExample("Ready", value={"status": "ok", "checks": {"database": "ok"}}),
+        OpenApiExample(
+            "Database down",
+            value={"status": "unavailable", "checks": {"database": "unavailable"}},
+            status_codes=[503],
+        ),
+    ],
 )
 
 
@@ -29,7 +43,7 @@ class _Probe(APIView):
 class HealthzView(_Probe):
     """Answer 200 while the process serves requests; touches nothing else."""
 
-    @_probe_schema
+    @_healthz_schema
     def get(self, request):
         return Response({"status": "ok", "checks": {}})
 
@@ -37,7 +51,7 @@ class HealthzView(_Probe):
 class ReadyzView(_Probe):
     """Answer 200 when the database (and a shared cache, if configured) respond."""
 
-    @_probe_schema
+    @_readyz_schema
     def get(self, request):
         checks = {"database": _database_ok()}
         if "locmem" not in settings.CACHES["default"]["BACKEND"]:

@@ -1,7 +1,7 @@
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
@@ -20,6 +20,39 @@ from accounts.serializers import (
 )
 from accounts.throttles import LoginFailureThrottle
 from accounts.views.public import PublicAPIView
+from project.openapi import error_response
+
+# Examples shown in the API docs, taken from the original service's README.
+USER_EXAMPLE = {
+    "id": 1,
+    "username": "user1",
+    "email": "user1@example.com",
+    "first_name": "User",
+    "last_name": "One",
+    "role": "USER",
+    "active": True,
+    "created_at": "2026-11-25T10:00:00Z",
+    "updated_at": "2026-11-25T10:00:00Z",
+    "last_login": None,
+}
+TOKEN_PAIR_EXAMPLE = OpenApiExample(
+    "Token pair",
+    response_only=True,
+    value={
+        "access_token": "<JWT access token>",
+        "refresh_token": "<JWT refresh token>",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+    },
+)
+REFRESH_TOKEN_EXAMPLE = OpenApiExample(
+    "Refresh token", request_only=True, value={"refresh_token": "<JWT refresh token>"}
+)
+INVALID_TOKEN_RESPONSE = error_response(
+    401,
+    "The refresh token is invalid, expired, already used or logged out.",
+    {"detail": "Token is invalid or expired", "code": "token_not_valid"},
+)
 
 
 class RegisterView(PublicAPIView):
@@ -28,7 +61,29 @@ class RegisterView(PublicAPIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: RegisteredSerializer},
+        examples=[
+            OpenApiExample(
+                "Register",
+                request_only=True,
+                value={
+                    "username": "user1",
+                    "first_name": "User",
+                    "last_name": "One",
+                    "email": "user1@example.com",
+                    "password": "Correct-Horse-42",
+                },
+            ),
+            OpenApiExample(
+                "Registered",
+                response_only=True,
+                status_codes=[201],
+                value={"msg": "User registered successfully.", "user": USER_EXAMPLE},
+            ),
+        ],
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -49,7 +104,25 @@ class LoginView(PublicAPIView):
         self.failure_throttle = LoginFailureThrottle()
         return [ScopedRateThrottle(), self.failure_throttle]
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=LoginSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: error_response(
+                401,
+                "Wrong password, unknown user or inactive account: always the same answer.",
+                {"detail": "Invalid username or password.", "code": "invalid_credentials"},
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Login",
+                request_only=True,
+                value={"username": "user1", "password": "Correct-Horse-42"},
+            ),
+            TOKEN_PAIR_EXAMPLE,
+        ],
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -69,7 +142,11 @@ class LoginView(PublicAPIView):
 class TokenRefreshView(PublicAPIView):
     """Spend a refresh token for a new pair; the old refresh token dies."""
 
-    @extend_schema(request=RefreshTokenSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=RefreshTokenSerializer,
+        responses={200: TokenPairSerializer, 401: INVALID_TOKEN_RESPONSE},
+        examples=[REFRESH_TOKEN_EXAMPLE, TOKEN_PAIR_EXAMPLE],
+    )
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -83,7 +160,14 @@ class TokenRefreshView(PublicAPIView):
 class LogoutView(PublicAPIView):
     """End a session: its refresh token and the access tokens issued with it."""
 
-    @extend_schema(request=RefreshTokenSerializer, responses={200: MessageSerializer})
+    @extend_schema(
+        request=RefreshTokenSerializer,
+        responses={200: MessageSerializer, 401: INVALID_TOKEN_RESPONSE},
+        examples=[
+            REFRESH_TOKEN_EXAMPLE,
+            OpenApiExample("Logged out", response_only=True, value={"msg": "Logged out."}),
+        ],
+    )
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,5 +1,5 @@
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework.generics import RetrieveUpdateAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,8 +10,26 @@ from accounts.serializers import (
     MessageSerializer,
     UserSerializer,
 )
+from accounts.views.auth import USER_EXAMPLE
+
+_PROFILE_EXAMPLE = OpenApiExample("Profile", response_only=True, value=USER_EXAMPLE)
+_PROFILE_UPDATE_EXAMPLE = OpenApiExample(
+    "Update profile",
+    request_only=True,
+    value={
+        "username": "user1",
+        "email": "user1@example.com",
+        "first_name": "User",
+        "last_name": "One",
+    },
+)
 
 
+@extend_schema_view(
+    get=extend_schema(examples=[_PROFILE_EXAMPLE]),
+    put=extend_schema(examples=[_PROFILE_UPDATE_EXAMPLE, _PROFILE_EXAMPLE]),
+    patch=extend_schema(examples=[_PROFILE_UPDATE_EXAMPLE, _PROFILE_EXAMPLE]),
+)
 class ProfileView(RetrieveUpdateAPIView):
     """Read and change the caller's own account; role and active stay as they are."""
 
@@ -27,7 +45,18 @@ class ProfileView(RetrieveUpdateAPIView):
 class ChangePasswordView(APIView):
     """Change the caller's password; every token issued before stops working."""
 
-    @extend_schema(request=ChangePasswordSerializer, responses={200: MessageSerializer})
+    @extend_schema(
+        request=ChangePasswordSerializer,
+        responses={200: MessageSerializer},
+        examples=[
+            OpenApiExample(
+                "Change password",
+                request_only=True,
+                value={"current_password": "Correct-Horse-42", "new_password": "Battery-Staple-77"},
+            ),
+            OpenApiExample("Changed", response_only=True, value={"msg": "Password changed."}),
+        ],
+    )
     def post(self, request):
         serializer = ChangePasswordSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

@@ -1,0 +1,199 @@
+"""The OpenAPI document's error responses, derived from each view's own policy.
+
+drf-spectacular documents only what a view declares. Every operation can
+also fail in ways its view's classes decide: a body brings 400/413/415, a
+required login brings 401, a permission or CSRF check 403, a lookup in the
+path 404, a throttle 429, a database read 503. This schema class adds those
+responses, with the shapes `project.errors` produces, unless the view
+already declares that status code itself.
+"""
+
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import permissions, serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.generics import GenericAPIView
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A request-level error: what went wrong, and a stable machine-readable code."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Either field errors (each field name maps to its messages; "
+    "`non_field_errors` for the body as a whole) or, for an unreadable body, "
+    "`detail` and `code`.",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "non_field_errors": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+# (description, example body, extra response headers) per status code.
+ERRORS = {
+    400: (
+        "Invalid input: field errors, or a body that is not valid JSON.",
+        {"username": ["A user with that username already exists."]},
+        {},
+    ),
+    401: (
+        "Missing, invalid or expired credentials.",
+        {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"},
+        {
+            "WWW-Authenticate": {
+                "description": 'Always `Bearer realm="api"`.',
+                "schema": {"type": "string"},
+            }
+        },
+    ),
+    403: (
+        "Authenticated but not allowed (or a session request without a CSRF token).",
+        {
+            "detail": "You do not have permission to perform this action.",
+            "code": "permission_denied",
+        },
+        {},
+    ),
+    404: (
+        "No such object.",
+        {"detail": "No User matches the given query.", "code": "not_found"},
+        {},
+    ),
+    409: (
+        "The change would break an invariant (e.g. leave no active admin).",
+        {
+            "detail": "The request conflicts with the current state of the resource.",
+            "code": "conflict",
+        },
+        {},
+    ),
+    413: (
+        "The request body is larger than the server accepts.",
+        {"detail": "The request body is too large.", "code": "request_too_large"},
+        {},
+    ),
+    415: (
+        "The body's content type is not accepted; send `application/json`.",
+        {
+            "detail": 'Unsupported media type "text/plain" in request.',
+            "code": "unsupported_media_type",
+        },
+        {},
+    ),
+    429: (
+        "Too many requests; retry after the given number of seconds.",
+        {
+            "detail": "Request was throttled. Expected available in 60 seconds.",
+            "code": "throttled",
+        },
+        {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer"},
+            }
+        },
+    ),
+    503: (
+        "The database is unreachable; retry shortly.",
+        {
+            "detail": "The service is temporarily unavailable; try again shortly.",
+            "code": "service_unavailable",
+        },
+        {},
+    ),
+}
+
+
+def error_response(code, description=None, example=None):
+    """Describe an error response in the shared shape, for views declaring their own."""
+    default_description, default_example, _headers = ERRORS.get(code, ("", None, {}))
+    example = example or default_example
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=description or default_description,
+        examples=[OpenApiExample(f"{code} error", value=example)] if example else [],
+    )
+
+
+class AutoSchema(BaseAutoSchema):
+    """drf-spectacular's AutoSchema, adding the error responses each operation can give."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in sorted(self.get_error_codes()):
+            if str(code) not in responses:
+                responses[str(code)] = self._error_response(code)
+        for code, (_description, _example, headers) in ERRORS.items():
+            if headers and str(code) in responses:
+                responses[str(code)].setdefault("headers", headers)
+        return responses
+
+    def get_error_codes(self):
+        """Return the error status codes this operation's view can answer with."""
+        view, codes = self.view, set()
+        has_body = self.method in BODY_METHODS
+        authenticators = view.get_authenticators()
+        permission_classes = {type(p) for p in view.get_permissions()}
+        login_required = permissions.AllowAny not in permission_classes
+        if has_body:
+            codes |= {400, 413, 415}
+        if login_required and authenticators:
+            codes.add(401)
+        csrf_checked = has_body and any(
+            isinstance(a, SessionAuthentication) for a in authenticators
+        )
+        if (permission_classes - {permissions.AllowAny, permissions.IsAuthenticated}) or (
+            login_required and csrf_checked
+        ):
+            codes.add(403)
+        if self._has_lookup_in_path():
+            codes.add(404)
+        if view.get_throttles():
+            codes.add(429)
+        if has_body or authenticators:
+            codes.add(503)
+        return codes
+
+    def _has_lookup_in_path(self):
+        if not isinstance(self.view, GenericAPIView):
+            return False
+        lookup = self.view.lookup_url_kwarg or self.view.lookup_field
+        return "{" + lookup + "}" in self.path
+
+    def _error_response(self, code):
+        if code != 400:
+            response = error_response(code)
+        else:
+            component = ResolvedComponent(
+                name="ValidationError",
+                type=ResolvedComponent.SCHEMA,
+                object="ValidationError",
+                schema=VALIDATION_ERROR_SCHEMA,
+            )
+            self.registry.register_on_missing(component)
+            description, example, _headers = ERRORS[400]
+            response = OpenApiResponse(
+                response=component.ref,
+                description=description,
+                examples=[OpenApiExample("400 error", value=example)],
+            )
+        return self._get_response_for_code(response, str(code), ["application/json"])
+
+
+def strip_optional_slash(endpoints):
+    """Name each route without its optional trailing slash, as the contract writes it."""
+    return [
+        (path.rstrip("/") if regex.endswith("/?$") and path != "/" else path, regex, method, view)
+        for path, regex, method, view in endpoints
+    ]
