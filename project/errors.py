@@ -1,14 +1,14 @@
 """One error shape for every response: DRF's, plus a stable `code`.
 
-The DRF exception handler maps Django's own exceptions and a lost database
-to DRF's shapes; the views and the middleware below answer for errors that
-happen outside DRF (unknown URLs, bad Host headers, oversized bodies, wrong
-methods, CSRF failures, crashes) in the same JSON. The HTML pages (the admin
+The DRF exception handler maps Django's own exceptions (an oversized body
+included: 413) and a lost database to DRF's shapes; the views and the
+middleware below answer for errors that happen outside DRF (unknown URLs,
+bad Host headers, oversized bodies, wrong methods, CSRF failures, crashes)
+in the same JSON. The HTML pages (the admin
 site, the browsable API's login, the docs, and the password-reset page when
 a browser asks for it) keep Django's HTML answers.
 """
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -32,12 +32,6 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
-
-
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
@@ -57,6 +51,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, RequestDataTooBig):
+        # DRF reads JSON and form bodies through Django's request.body, which
+        # enforces DATA_UPLOAD_MAX_MEMORY_SIZE, but lets the error escape.
         exc = RequestTooLarge()
     elif isinstance(exc, SuspiciousOperation):
         # Too many form fields, and the like: the client's fault, never a 500.
@@ -117,20 +113,12 @@ csrf_failure = _json_or_html(html_csrf_failure, 403, "CSRF verification failed."
 
 
 class JSONErrorMiddleware:
-    """Give the errors Django answers without a view in the API's JSON shape.
-
-    Two cases: a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused
-    before anything reads it (DRF's parsers read the stream directly and
-    never apply Django's limit), and a 405 from a plain Django view, which
-    Django sends as an empty HTML response, becomes JSON.
-    """
+    """Give a 405 from a plain Django view, an empty HTML response, the JSON shape."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if _body_too_large(request) and not wants_html(request):
-            return error_response(413, RequestTooLarge.default_detail, RequestTooLarge.default_code)
         response = self.get_response(request)
         if (
             response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED
@@ -142,12 +130,3 @@ class JSONErrorMiddleware:
                 405, detail, "method_not_allowed", Allow=response.get("Allow", "")
             )
         return response
-
-
-def _body_too_large(request):
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return limit is not None and length > limit

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     # Serves collected static files (admin, API docs) under gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    # Oversized bodies (413) and non-DRF 405s answered in JSON.
+    # A 405 from a plain Django view answered in JSON.
     "project.errors.JSONErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -257,12 +257,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "project.logs.JsonFormatter"}},
+    "filters": {"only_exceptions": {"()": "project.logs.OnlyExceptions"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Replaces Django's own plain-text handlers on these loggers.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["only_exceptions"]},
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
