@@ -1,0 +1,265 @@
+"""Every error answers in one JSON shape, inside and outside DRF, with DEBUG off."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import User
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("project.tests.error_urls")]
+
+
+@pytest.fixture
+def client():
+    """A client that gets the 500 response instead of the exception."""
+    client = APIClient(raise_request_exception=False)
+    return client
+
+
+def test_debug_is_off_in_these_tests(settings):
+    assert settings.DEBUG is False
+
+
+def test_unknown_url_is_json_404(client):
+    response = client.get("/no/such/page")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_non_numeric_user_id_is_json_404(admin_client_api):
+    response = admin_client_api.get("/api/user/abc")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_unknown_admin_page_stays_html(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+
+    response = client.get("/admin/no/such/page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_crash_outside_drf_is_json_500_without_internals(client):
+    response = client.get("/test/crash")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}
+    assert b"secret internals" not in response.content
+
+
+def test_crash_in_drf_view_is_json_500_without_internals(client):
+    response = client.get("/test/api/crash")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}
+    assert b"secret internals" not in response.content
+
+
+def test_lost_database_in_drf_view_is_503(client):
+    response = client.get("/test/api/database")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The service is temporarily unavailable; try again shortly.",
+        "code": "service_unavailable",
+    }
+
+
+def test_django_validation_error_in_drf_view_is_field_errors(client):
+    response = client.get("/test/api/invalid")
+
+    assert response.status_code == 400
+    assert response.json() == {"email": ["Enter a valid email address."]}
+
+
+def test_django_permission_denied_in_drf_view_is_json_403(client):
+    response = client.get("/test/api/denied")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "You do not have permission to perform this action.",
+        "code": "permission_denied",
+    }
+
+
+def test_request_data_too_big_in_drf_view_is_413(client):
+    response = client.get("/test/api/too-big")
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request body is too large.",
+        "code": "request_too_large",
+    }
+
+
+def test_wrong_method_on_drf_view_is_json_405(client):
+    response = client.get("/user/login")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "GET" not allowed.', "code": "method_not_allowed"}
+    assert "POST" in response["Allow"]
+
+
+def test_wrong_method_on_plain_django_view_is_json_405(client):
+    response = client.put("/test/plain")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "PUT" not allowed.', "code": "method_not_allowed"}
+    assert response["Allow"] == "POST, OPTIONS"
+
+
+def test_wrong_method_on_admin_page_stays_html(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+
+    response = client.get("/admin/logout/")
+
+    assert response.status_code == 405
+    assert not response["Content-Type"].startswith("application/json")
+
+
+def test_csrf_failure_outside_drf_is_json_403():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/test/plain", {"a": "b"})
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "CSRF verification failed.", "code": "csrf_failed"}
+
+
+def test_csrf_failure_on_admin_stays_html():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/admin/login/", {"username": "x", "password": "y"})
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_session_request_without_csrf_token_is_json_403(user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.patch("/user/profile", {"first_name": "Mallory"}, format="json")
+
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "permission_denied"
+    assert body["detail"].startswith("CSRF Failed")
+    user.refresh_from_db()
+    assert user.first_name != "Mallory"
+
+
+def test_bad_host_header_is_json_400(client):
+    response = client.get("/healthz", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
+
+
+def test_oversized_body_to_drf_view_is_413_and_stores_nothing(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"username": "big", "email": "big@example.com", "password": "Correct-Horse-42"}
+    body["first_name"] = "x" * 2000
+
+    response = client.post("/user/register", body, format="json")
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request body is too large.",
+        "code": "request_too_large",
+    }
+    assert not User.objects.exists()
+
+
+def test_oversized_body_to_plain_django_view_is_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    body = "a=" + "x" * 2000
+
+    response = client.post("/test/plain", body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_oversized_body_to_admin_stays_html(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    body = "username=" + "x" * 2000
+
+    response = client.post("/admin/login/", body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_oversized_multipart_field_to_drf_view_is_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = client.post(
+        "/user/login", {"username": "x" * 2000, "password": "y"}, format="multipart"
+    )
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_malformed_json_is_400_with_code(client):
+    response = client.post("/user/login", '{"username": ', content_type="application/json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "parse_error"
+    assert body["detail"].startswith("JSON parse error")
+
+
+def test_json_nested_50000_levels_is_400(client):
+    body = "[" * 50_000 + "]" * 50_000
+
+    response = client.post("/user/login", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "JSON parse error - nested too deeply.",
+        "code": "parse_error",
+    }
+
+
+def test_wrong_content_type_is_415_with_code(client):
+    response = client.post("/user/login", "username=a", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.json() == {
+        "detail": 'Unsupported media type "text/plain" in request.',
+        "code": "unsupported_media_type",
+    }
+
+
+def test_missing_token_is_401_with_code_and_bearer_challenge(client):
+    response = client.get("/user/profile")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_throttled_request_is_429_with_code_and_retry_after(client):
+    credentials = {"username": "nobody", "password": "wrong"}
+    for _ in range(10):  # THROTTLE_LOGIN_USERNAME: 10 failures a minute
+        client.post("/user/login", credentials, format="json")
+
+    response = client.post("/user/login", credentials, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert int(response["Retry-After"]) > 0
