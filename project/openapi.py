@@ -3,19 +3,23 @@
 drf-spectacular documents only what a view declares. Every operation can
 also fail in ways its view's classes decide: a body brings 400/413/415, a
 required login brings 401, a permission or CSRF check 403, a lookup in the
-path 404, a throttle 429, a database read 503. This schema class adds those
+path 404, filters 400 and pagination 404 on lists, a throttle 429, a
+database read 503. This schema class adds those
 responses, with the shapes `project.errors` produces, unless the view
 already declares that status code itself.
 """
 
+import uritemplate
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
+from rest_framework.settings import api_settings
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+DIGITS_PATTERNS = ("^[0-9]+$", r"^\d+$")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -142,7 +146,8 @@ class AutoSchema(BaseAutoSchema):
     def get_error_codes(self):
         """Return the error status codes this operation's view can answer with."""
         view, codes = self.view, set()
-        has_body = self.method in BODY_METHODS
+        # A body is parsed (and can be refused) only where the view reads one.
+        has_body = self.method in BODY_METHODS and self.get_request_serializer() is not None
         authenticators = view.get_authenticators()
         permission_classes = {type(p) for p in view.get_permissions()}
         login_required = permissions.AllowAny not in permission_classes
@@ -159,17 +164,32 @@ class AutoSchema(BaseAutoSchema):
             codes.add(403)
         if self._has_lookup_in_path():
             codes.add(404)
+        if self.method == "GET" and self._is_list_view():
+            if getattr(view, "filterset_class", None) or getattr(view, "filterset_fields", None):
+                codes.add(400)  # a filter value that is not one of its choices
+            if self._get_paginator():
+                codes.add(404)  # a page number past the end
         if view.get_throttles():
             codes.add(429)
-        if has_body or authenticators:
-            codes.add(503)
+        if has_body or authenticators or uritemplate.variables(self.path):
+            codes.add(503)  # anything that reads the database
         return codes
 
     def _has_lookup_in_path(self):
         if not isinstance(self.view, GenericAPIView):
             return False
         lookup = self.view.lookup_url_kwarg or self.view.lookup_field
-        return "{" + lookup + "}" in self.path
+        if lookup == "pk" and api_settings.SCHEMA_COERCE_PATH_PK:
+            lookup = "id"
+        return lookup in uritemplate.variables(self.path)
+
+    def _resolve_path_parameters(self, variables):
+        """Type digit-only path parameters (`[0-9]+` in the URL) as integers."""
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"].get("pattern") in DIGITS_PATTERNS:
+                parameter["schema"] = {"type": "integer"}
+        return parameters
 
     def _error_response(self, code):
         if code != 400:
