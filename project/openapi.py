@@ -155,7 +155,7 @@ class AutoSchema(BaseAutoSchema):
             codes |= {400, 413, 415}
         if login_required and authenticators:
             codes.add(401)
-        csrf_checked = has_body and any(
+        csrf_checked = self.method not in permissions.SAFE_METHODS and any(
             isinstance(a, SessionAuthentication) for a in authenticators
         )
         if (permission_classes - {permissions.AllowAny, permissions.IsAuthenticated}) or (
