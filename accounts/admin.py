@@ -1,9 +1,28 @@
-from django.contrib import admin
+"""The Django admin site's view of accounts, under the same rules as the API.
+
+Every permission hook asks accounts.policies and every write (the change
+form, the password form, the delete view, bulk "delete selected", the role
+actions) calls the same service as the API, so an admin meets exactly the
+same rules here as on /api/user/.
+"""
+
+from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts import policies, services
 from accounts.models import User
+from accounts.views.users import GRANTED_ADMIN, REVOKED_ADMIN
+from project.errors import Conflict
+
+# What the change form may write; the role changes only through the actions,
+# and superusers are made by `createadmin`, as on the API.
+EDITABLE_FIELDS = ("username", "email", "first_name", "last_name", "is_active")
 
 
 class UserChangeForm(auth_forms.UserChangeForm):
@@ -17,12 +36,33 @@ class UserCreationForm(auth_forms.AdminUserCreationForm):
         fields = ("username", "email")
 
 
+class PasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    """Set a password through the service, which also ends the user's tokens."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data["set_usable_password"]
+        password = self.cleaned_data["password1"] if usable else None
+        return services.user_change_password(user=self.user, password=password)
+
+
+def _refusal(exc):
+    """Say in a sentence why a service refused an action."""
+    if isinstance(exc, Conflict):
+        return str(exc.detail)
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, Http404):
+        return _("This user no longer exists.")
+    return _("You do not have permission to perform this action.")
+
+
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
-    """The admin site's view of accounts, with the role in place of is_staff."""
+    """Accounts on the admin site, with the role in place of is_staff."""
 
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = PasswordChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
@@ -44,7 +84,7 @@ class UserAdmin(auth_admin.UserAdmin):
             },
         ),
     )
-    readonly_fields = ("last_login", "created_at", "updated_at")
+    readonly_fields = ("role", "is_superuser", "last_login", "created_at", "updated_at")
     list_display = (
         "username",
         "email",
@@ -57,3 +97,108 @@ class UserAdmin(auth_admin.UserAdmin):
     list_filter = ("role", "is_active", "is_superuser")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-created_at",)
+    actions = ["make_admin", "revoke_admin"]
+
+    # --- Permissions: accounts.policies, nothing else ---------------------------
+
+    def has_module_permission(self, request):
+        return policies.can_manage_users(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return policies.can_manage_users(request.user)
+        return policies.can_view_user(request.user, obj)
+
+    def has_add_permission(self, request):
+        return policies.can_manage_users(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return policies.can_manage_users(request.user)
+        return policies.can_update_user(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return policies.can_manage_users(request.user)
+        return policies.can_delete_user(request.user, obj)
+
+    def has_grant_admin_permission(self, request):
+        # Neither role rule depends on the target, only on who acts.
+        return policies.can_grant_admin(request.user, None)
+
+    def has_revoke_admin_permission(self, request):
+        return policies.can_revoke_admin(request.user, None)
+
+    # --- Writes: the services, nothing else -------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            values = {name: form.cleaned_data[name] for name in form.changed_data}
+            values = {name: value for name, value in values.items() if name in EDITABLE_FIELDS}
+            services.user_admin_update(actor=request.user, user=obj, **values)
+            return
+        usable = form.cleaned_data["set_usable_password"]
+        created = services.user_register(
+            username=obj.username,
+            email=obj.email,
+            password=form.cleaned_data["password1"] if usable else None,
+        )
+        # The admin goes on with `obj` (history entry, redirect): adopt the saved row.
+        vars(obj).update(vars(created))
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=request.user, user=obj)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" checked has_delete_permission() for each object; the
+        # service checks again, and response_action() makes it all or nothing.
+        for user in queryset:
+            services.user_delete(actor=request.user, user=user)
+
+    @admin.action(description=_("Grant admin privileges"), permissions=["grant_admin"])
+    def make_admin(self, request, queryset):
+        self._apply_each(request, queryset, services.user_grant_admin, GRANTED_ADMIN)
+
+    @admin.action(description=_("Revoke admin privileges"), permissions=["revoke_admin"])
+    def revoke_admin(self, request, queryset):
+        self._apply_each(request, queryset, services.user_revoke_admin, REVOKED_ADMIN)
+
+    def _apply_each(self, request, queryset, service, log_message):
+        """Run a role service on each selected user; report refusals one by one."""
+        done = 0
+        for user in queryset:
+            try:
+                with transaction.atomic():
+                    service(actor=request.user, user=user)
+                    self.log_change(request, user, log_message)
+            except (Conflict, PermissionDenied, ValidationError, Http404) as exc:
+                self.message_user(request, f"{user}: {_refusal(exc)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            message = ngettext("%d user updated.", "%d users updated.", done) % done
+            self.message_user(request, message, messages.SUCCESS)
+
+    # --- A refused write is a message on the page, never a 500 -----------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusing_conflicts(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusing_conflicts(
+            request, super().delete_view, request, object_id, extra_context
+        )
+
+    def response_action(self, request, queryset):
+        return self._refusing_conflicts(request, super().response_action, request, queryset)
+
+    def _refusing_conflicts(self, request, view, *args):
+        """Run an admin view atomically; a 409 from a service becomes an error message."""
+        try:
+            with transaction.atomic():
+                return view(*args)
+        except Conflict as exc:
+            self.message_user(request, _refusal(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

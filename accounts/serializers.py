@@ -76,6 +76,12 @@ class UserSerializer(serializers.ModelSerializer):
         return fields
 
 
+class AdminUserSerializer(UserSerializer):
+    """The user object as admins edit it: `active` is writable too, `role` never."""
+
+    active = serializers.BooleanField(source="is_active", required=False)
+
+
 class RegisterSerializer(UserSerializer):
     """Sign-up input: the user object's writable fields plus a password."""
 
@@ -134,6 +140,10 @@ class MessageSerializer(serializers.Serializer):
 
 class RegisteredSerializer(MessageSerializer):
     user = UserSerializer()
+
+
+class AdminUpdatedSerializer(MessageSerializer):
+    user = AdminUserSerializer()
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -1,11 +1,15 @@
 """Every write to an account goes through here: views, the admin site and
 management commands call these functions and nothing else writes users."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-from accounts import jwt
+from accounts import jwt, policies
 from accounts.models import Role, User
+from project.errors import Conflict
 
 
 def _unique_violation(exc):
@@ -81,3 +85,94 @@ def user_change_password(*, user, password):
     user.save(update_fields=["password", "updated_at"])
     jwt.revoke_user_tokens(user)
     return user
+
+
+# --- Admin management of accounts ----------------------------------------------
+# Each write locks and re-reads the rows it decides on, re-checks the policy
+# on those fresh rows (the caller's copies may be stale) and keeps at least
+# one active admin. A target deleted meanwhile is a 404, never a 500.
+
+LAST_ACTIVE_ADMIN = _("This would leave no active admin; make another user admin first.")
+
+
+def _lock_for_admin_write(*, actor, user):
+    """Lock the actor, the target and every active admin, in id order; return fresh rows.
+
+    Locking every active admin serializes concurrent demotions, deactivations
+    and deletions, so two admins removing each other cannot both succeed.
+    One query, however many admins there are.
+    """
+    query = Q(pk__in=[actor.pk, user.pk]) | Q(role=Role.ADMIN, is_active=True)
+    rows = {row.pk: row for row in User.objects.select_for_update().filter(query).order_by("pk")}
+    if user.pk not in rows:
+        raise Http404(_("No User matches the given query."))
+    return rows.get(actor.pk), rows[user.pk], rows
+
+
+def _authorize(rule, actor, target):
+    if actor is None or not rule(actor, target):
+        raise PermissionDenied
+
+
+def _keep_an_active_admin(target, rows):
+    """Refuse (409) to take the last active admin out of service."""
+    others = [
+        row
+        for row in rows.values()
+        if row.pk != target.pk and row.role == Role.ADMIN and row.is_active
+    ]
+    if target.role == Role.ADMIN and target.is_active and not others:
+        raise Conflict(LAST_ACTIVE_ADMIN, code="last_active_admin")
+
+
+@transaction.atomic
+def user_admin_update(*, actor, user, **fields):
+    """Change an account's identity, names or active flag on an admin's behalf."""
+    actor, target, rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_update_user, actor, target)
+    if fields.get("is_active") is False:
+        _keep_an_active_admin(target, rows)
+    for name, value in fields.items():
+        setattr(target, name, value)
+    _save(target, update_fields=[*fields, "updated_at"])
+    if not target.is_active:
+        jwt.revoke_user_tokens(target)
+    return target
+
+
+@transaction.atomic
+def user_delete(*, actor, user):
+    """Delete an account; its tokens die with it."""
+    actor, target, rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_delete_user, actor, target)
+    _keep_an_active_admin(target, rows)
+    jwt.revoke_user_tokens(target)
+    target.delete()
+
+
+@transaction.atomic
+def user_grant_admin(*, actor, user):
+    """Give a USER the ADMIN role; it applies from their next request."""
+    actor, target, _rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_grant_admin, actor, target)
+    if target.role == Role.ADMIN:
+        raise ValidationError(
+            {"role": ValidationError(_("User is already an admin."), code="already_admin")}
+        )
+    target.role = Role.ADMIN
+    return _save(target, update_fields=["role", "updated_at"])
+
+
+@transaction.atomic
+def user_revoke_admin(*, actor, user):
+    """Take the ADMIN role (and superuser status) away, never from the last active admin."""
+    actor, target, rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_revoke_admin, actor, target)
+    if target.role != Role.ADMIN:
+        raise ValidationError(
+            {"role": ValidationError(_("User is not an admin."), code="not_admin")}
+        )
+    _keep_an_active_admin(target, rows)
+    target.role = Role.USER
+    target.is_superuser = False
+    return _save(target, update_fields=["role", "is_superuser", "updated_at"])

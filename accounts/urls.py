@@ -1,6 +1,7 @@
 from django.urls import re_path
+from rest_framework.routers import SimpleRouter
 
-from accounts.views import auth, profile
+from accounts.views import auth, profile, users
 
 
 def route(path, view, name):
@@ -16,3 +17,10 @@ urlpatterns = [
     route("user/profile", profile.ProfileView, "profile"),
     route("user/change-password", profile.ChangePasswordView, "change-password"),
 ]
+
+# Routers take only trailing_slash=True/False, but their regexes interpolate
+# the attribute: "/?" makes the slash optional, with no redirect.
+admin_router = SimpleRouter()
+admin_router.trailing_slash = "/?"
+admin_router.register("api/user", users.UserAdminViewSet, basename="admin-user")
+urlpatterns += admin_router.urls

@@ -1,0 +1,179 @@
+"""The admin routes under /api/user/: list, read, update, delete, grant and revoke admin.
+
+Who may do what is decided by accounts.policies (through the permission
+classes) and re-checked by the services; this module only wires HTTP to them
+and records each change in the admin site's history (LogEntry).
+"""
+
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.db import transaction
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.models import Role, User
+from accounts.permissions import IsAdminRole, UserPolicy
+from accounts.serializers import (
+    AdminUpdatedSerializer,
+    AdminUserSerializer,
+    MessageSerializer,
+    UserSerializer,
+)
+
+GRANTED_ADMIN = _("Granted admin privileges.")
+REVOKED_ADMIN = _("Revoked admin privileges.")
+
+
+class UserPagination(PageNumberPagination):
+    """Twenty users a page by default; clients may ask for up to a hundred."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class UserFilter(filters.FilterSet):
+    role = filters.ChoiceFilter(choices=Role.choices)
+    active = filters.BooleanFilter(field_name="is_active")
+
+    class Meta:
+        model = User
+        fields = ["role", "active"]
+
+
+class StableOrderingFilter(OrderingFilter):
+    """Order as asked, then by id in the same direction, so pages never overlap.
+
+    The (column, id) indexes of the migration serve exactly these orderings.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if ordering and all(term.lstrip("-") != "id" for term in ordering):
+            ordering.append("-id" if ordering[-1].startswith("-") else "id")
+        return ordering
+
+
+def log_admin_action(actor, user, action_flag, message=""):
+    """Record an admin's action where the admin site's history shows it."""
+    LogEntry.objects.log_actions(
+        user_id=actor.pk,
+        queryset=[user],
+        action_flag=action_flag,
+        change_message=message,
+        single_object=True,
+    )
+
+
+def _changed_fields_message(user, values):
+    """Describe changed fields as the admin site does: [{"changed": {"fields": [...]}}]."""
+    labels = [
+        str(capfirst(User._meta.get_field(name).verbose_name))
+        for name, value in values.items()
+        if getattr(user, name) != value
+    ]
+    return [{"changed": {"fields": labels}}] if labels else []
+
+
+LAST_ACTIVE_ADMIN_RESPONSE = OpenApiResponse(
+    response=inline_serializer(
+        "ConflictError", {"detail": serializers.CharField(), "code": serializers.CharField()}
+    ),
+    description="It would leave no active admin (`code`: `last_active_admin`).",
+)
+UPDATED_RESPONSES = {200: AdminUpdatedSerializer, 409: LAST_ACTIVE_ADMIN_RESPONSE}
+
+
+UPDATE_RULE = (
+    "An admin may update their own account and USER accounts; only superusers may "
+    "update or deactivate another admin; never deactivate the last active admin (409)."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="List accounts, paginated, with search, filters and ordering (admins only)."
+    ),
+    retrieve=extend_schema(description="Read one account (admins only)."),
+    update=extend_schema(description=UPDATE_RULE, responses=UPDATED_RESPONSES),
+    partial_update=extend_schema(description=UPDATE_RULE, responses=UPDATED_RESPONSES),
+    destroy=extend_schema(
+        description="An admin may delete USER accounts; superusers other admins too; "
+        "nobody deletes themselves.",
+        responses={200: MessageSerializer, 409: LAST_ACTIVE_ADMIN_RESPONSE},
+    ),
+)
+class UserAdminViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Manage accounts: the ADMIN role only, each action under accounts.policies."""
+
+    queryset = User.objects.all()
+    serializer_class = AdminUserSerializer
+    permission_classes = [IsAdminRole, UserPolicy]
+    pagination_class = UserPagination
+    filter_backends = [filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["id", "username", "email", "created_at", "last_login"]
+    ordering = ["id"]
+    # Non-numeric ids never reach the database: the URL does not match (404).
+    lookup_value_regex = r"[0-9]+"
+
+    def update(self, request, *args, **kwargs):
+        user = self.get_object()
+        serializer = self.get_serializer(user, data=request.data, partial=kwargs.get("partial"))
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        with transaction.atomic():
+            message = _changed_fields_message(user, values)
+            user = services.user_admin_update(actor=request.user, user=user, **values)
+            log_admin_action(request.user, user, CHANGE, message)
+        body = {"msg": _("Updated Successfully."), "user": UserSerializer(user).data}
+        return Response(body)
+
+    def destroy(self, request, *args, **kwargs):
+        user = self.get_object()
+        with transaction.atomic():
+            # Logged first: the entry needs the id, which delete() clears.
+            log_admin_action(request.user, user, DELETION)
+            services.user_delete(actor=request.user, user=user)
+        return Response({"msg": _("User deleted.")})
+
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    @action(detail=True, methods=["put"])
+    def make_admin(self, request, pk=None):
+        """Grant the ADMIN role to a USER (400 if already an admin)."""
+        user = self.get_object()
+        with transaction.atomic():
+            services.user_grant_admin(actor=request.user, user=user)
+            log_admin_action(request.user, user, CHANGE, GRANTED_ADMIN)
+        return Response({"msg": _("User has been granted admin privileges.")})
+
+    @extend_schema(
+        request=None, responses={200: MessageSerializer, 409: LAST_ACTIVE_ADMIN_RESPONSE}
+    )
+    @action(detail=True, methods=["put"])
+    def revoke_admin(self, request, pk=None):
+        """Take the ADMIN role away (superusers only; 409 for the last active admin)."""
+        user = self.get_object()
+        with transaction.atomic():
+            services.user_revoke_admin(actor=request.user, user=user)
+            log_admin_action(request.user, user, CHANGE, REVOKED_ADMIN)
+        return Response({"msg": _("Admin privileges have been revoked.")})
