@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from accounts import tokens
 from accounts.models import User
 
 # Long enough for any passphrase, short enough that hashing it is cheap.
@@ -151,3 +152,64 @@ class TokenPairSerializer(serializers.Serializer):
     refresh_token = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class ResetRequestedSerializer(serializers.Serializer):
+    """The one answer to every well-formed reset request (the original's `message` key)."""
+
+    message = serializers.CharField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    """A new password for the account a reset link was made for.
+
+    The link's token comes in the context; a `token` in the body (the original
+    service's shape) must equal it. The password is validated against the
+    link's user, so a weak one never spends the link.
+    """
+
+    default_error_messages = {
+        "token_mismatch": _("The token in the body does not match the one in the link."),
+        "password_mismatch": _("The two passwords do not match."),
+    }
+
+    token = serializers.CharField(
+        required=False, max_length=512, help_text="Optional; must equal the token in the URL."
+    )
+    new_password = serializers.CharField(
+        max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"}
+    )
+    new_password_confirm = serializers.CharField(
+        required=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Optional (the HTML form sends it); must equal new_password.",
+    )
+
+    def validate(self, attrs):
+        token = self.context["token"]
+        if attrs.get("token", token) != token:
+            raise serializers.ValidationError(
+                {"token": [self.error_messages["token_mismatch"]]}, code="token_mismatch"
+            )
+        user = tokens.user_for_reset_token(token)
+        if user is None:
+            raise serializers.ValidationError(
+                {"token": [tokens.INVALID_TOKEN_MESSAGE]}, code="invalid_token"
+            )
+        password = attrs["new_password"]
+        if attrs.get("new_password_confirm", password) != password:
+            raise serializers.ValidationError(
+                {"new_password_confirm": [self.error_messages["password_mismatch"]]},
+                code="password_mismatch",
+            )
+        try:
+            password_validation.validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"new_password": exc.messages}) from None
+        return {"token": token, "new_password": password}

@@ -1,5 +1,6 @@
 import hashlib
 
+from django.utils.crypto import salted_hmac
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
@@ -38,3 +39,22 @@ class LoginFailureThrottle(SimpleRateThrottle):
         if self.key is not None:
             self.history.insert(0, self.now)
             self.cache.set(self.key, self.history, self.duration)
+
+
+class PasswordResetEmailThrottle(SimpleRateThrottle):
+    """Limit password-reset requests per email address.
+
+    Every address counts alike, with or without an account, so a 429 says
+    nothing about which addresses have one. The key is a keyed hash: the
+    cache never holds an address.
+    """
+
+    scope = "password_reset_email"
+
+    def get_cache_key(self, request, view):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        # Upper-case, as the case-insensitive email lookup compares.
+        ident = salted_hmac(self.scope, email.strip().upper()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -1,7 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from accounts.views import auth, profile, users
+from accounts.views import auth, password_reset, profile, users
 
 
 def route(path, view, name):
@@ -16,6 +16,16 @@ urlpatterns = [
     route("user/logout", auth.LogoutView, "logout"),
     route("user/profile", profile.ProfileView, "profile"),
     route("user/change-password", profile.ChangePasswordView, "change-password"),
+    route(
+        "user/request-password-reset",
+        password_reset.PasswordResetRequestView,
+        "request-password-reset",
+    ),
+    route(
+        "user/reset-password/(?P<token>[^/]+)",
+        password_reset.PasswordResetConfirmView,
+        "reset-password",
+    ),
 ]
 
 # Routers take only trailing_slash=True/False, but their regexes interpolate

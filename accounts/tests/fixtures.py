@@ -31,3 +31,40 @@ def on_postgres(settings):
     """
     if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         pytest.skip("PostgreSQL-only; runs in the DATABASE_URL=postgres://... pass")
+
+
+def _smtp_server(settings, delay):
+    from accounts import emails
+    from accounts.tests.smtp import LoopbackController, RecordingHandler, use_smtp
+
+    handler = RecordingHandler(delay=delay)
+    controller = LoopbackController(handler)
+    controller.start()
+    use_smtp(settings, controller.port)
+    yield handler
+    # Let background sends finish while the server and the settings still exist.
+    emails.wait_for_queued_emails(timeout=15)
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback that Django's mail backend sends to."""
+    yield from _smtp_server(settings, delay=0)
+
+
+@pytest.fixture
+def slow_smtp_server(settings):
+    """A real SMTP server that takes 2 seconds to accept each message."""
+    yield from _smtp_server(settings, delay=2)
+
+
+@pytest.fixture
+def smtp_server_down(settings):
+    """Point Django's mail at a loopback port where nothing listens."""
+    from accounts import emails
+    from accounts.tests.smtp import closed_port, use_smtp
+
+    use_smtp(settings, closed_port())
+    yield
+    emails.wait_for_queued_emails(timeout=15)
