@@ -88,9 +88,11 @@ def call(method, url, body=None, token=None, headers=None):
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return Response(answer.status, dict(answer.headers), answer.read().decode())
+            return Response(
+                answer.status, dict(answer.headers), answer.read().decode(errors="replace")
+            )
     except urllib.error.HTTPError as error:
-        return Response(error.code, dict(error.headers), error.read().decode())
+        return Response(error.code, dict(error.headers), error.read().decode(errors="replace"))
 
 
 @dataclass

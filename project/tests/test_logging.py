@@ -1,0 +1,171 @@
+"""One JSON line per request, a request id on every answer, and no secrets in any line."""
+
+import io
+import json
+import logging
+import re
+import sys
+
+import pytest
+
+from accounts import emails
+from project.logs import JsonFormatter
+
+PASSWORD = "Log-Secret-Passw0rd"
+WRONG_PASSWORD = "Wrong-Secret-Passw0rd"
+EMAIL = "Alice.Secret@Example.com"
+
+
+@pytest.fixture
+def log_lines():
+    """Capture what the configured JSON console handler writes, as a list of lines."""
+    buffer = io.StringIO()
+    loggers = [logging.getLogger(name) for name in ("", "django", "django.server")]
+    handlers = {h for lg in loggers for h in lg.handlers if isinstance(h.formatter, JsonFormatter)}
+    assert handlers, "LOGGING must give the console handler the JSON formatter"
+    streams = {handler: handler.stream for handler in handlers}
+    for handler in handlers:
+        handler.setStream(buffer)
+    yield lambda: buffer.getvalue().splitlines()
+    for handler, stream in streams.items():
+        handler.setStream(stream)
+
+
+def _requests(lines):
+    entries = [json.loads(line) for line in lines]
+    return [e for e in entries if e["logger"] == "project.request" and e["message"] == "request"]
+
+
+def test_account_flows_log_one_json_line_per_request_and_no_secret(
+    api_client, db, log_lines, mailoutbox, django_capture_on_commit_callbacks
+):
+    register = {"username": "alice", "email": EMAIL, "password": PASSWORD}
+    assert api_client.post("/user/register", register).status_code == 201
+    assert api_client.post("/user/register", register).status_code == 400
+    wrong = {"username": "alice", "password": WRONG_PASSWORD}
+    assert api_client.post("/user/login", wrong).status_code == 401
+    tokens = api_client.post("/user/login", {"username": "alice", "password": PASSWORD}).json()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {tokens['access_token']}"}
+    profile = api_client.get(f"/user/profile?email={EMAIL}", **bearer)
+    assert profile.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        reset = api_client.post("/user/request-password-reset", {"email": EMAIL})
+    assert reset.status_code == 200
+    emails.wait_for_queued_emails(timeout=15)
+    [message] = mailoutbox
+    link = re.search(r"https?://\S+/user/reset-password/(\S+)", message.body)
+    token = link.group(1)
+    assert (
+        api_client.get(f"/user/reset-password/{token}", HTTP_ACCEPT="text/html").status_code == 200
+    )
+    assert api_client.get(f"/user/reset-password/{token}x").status_code == 400
+    refreshed = api_client.post("/user/token/refresh", {"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200
+    logout = {"refresh_token": refreshed.json()["refresh_token"]}
+    assert api_client.post("/user/logout", logout).status_code == 200
+    assert api_client.get(f"/user/{EMAIL}").status_code == 404
+
+    lines = log_lines()
+    secrets = [
+        PASSWORD,
+        WRONG_PASSWORD,
+        EMAIL.lower(),
+        token,
+        link.group(0),
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed.json()["access_token"],
+        refreshed.json()["refresh_token"],
+    ]
+    for line in lines:
+        assert isinstance(json.loads(line), dict)
+        assert not [s for s in secrets if s.lower() in line.lower()], line
+    assert [(e["method"], e["path"], e["status"]) for e in _requests(lines)] == [
+        ("POST", "/user/register", 201),
+        ("POST", "/user/register", 400),
+        ("POST", "/user/login", 401),
+        ("POST", "/user/login", 200),
+        ("GET", "/user/profile", 200),
+        ("POST", "/user/request-password-reset", 200),
+        ("GET", "/user/reset-password/<redacted>", 200),
+        ("GET", "/user/reset-password/<redacted>", 400),
+        ("POST", "/user/token/refresh", 200),
+        ("POST", "/user/logout", 200),
+        ("GET", "/user/<email>", 404),
+    ]
+
+
+def test_request_line_carries_duration_user_and_request_id(user_client, user, log_lines):
+    response = user_client.get("/user/profile", HTTP_X_REQUEST_ID="trace-42")
+
+    [entry] = _requests(log_lines())
+    assert response.headers["X-Request-ID"] == "trace-42"
+    assert entry["request_id"] == "trace-42"
+    assert entry["user_id"] == user.pk
+    assert entry["level"] == "INFO"
+    assert isinstance(entry["duration_ms"], float)
+
+
+def test_request_id_is_generated_when_missing(api_client, db, log_lines):
+    first = api_client.get("/healthz")
+    second = api_client.get("/healthz")
+
+    ids = [first.headers["X-Request-ID"], second.headers["X-Request-ID"]]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    assert ids[0] != ids[1]
+    assert [e["request_id"] for e in _requests(log_lines())] == ids
+
+
+@pytest.mark.parametrize("incoming", ["has spaces", "x" * 129, "a@b.example", "<script>"])
+def test_unusable_request_id_is_replaced(api_client, db, incoming):
+    response = api_client.get("/healthz", HTTP_X_REQUEST_ID=incoming)
+
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_anonymous_request_logs_no_user_and_no_session_lookup(
+    api_client, db, log_lines, django_assert_num_queries
+):
+    api_client.cookies["sessionid"] = "a" * 32
+    with django_assert_num_queries(0):
+        api_client.get("/healthz")
+
+    assert _requests(log_lines())[0]["user_id"] is None
+
+
+def test_django_4xx_warnings_are_not_repeated(api_client, db, log_lines):
+    api_client.get("/no/such/page")
+
+    assert [json.loads(line)["logger"] for line in log_lines()] == ["project.request"]
+
+
+def _record(message, *args, exc_info=None):
+    return logging.LogRecord("test", logging.ERROR, __file__, 1, message, args, exc_info)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Key (email)=(bob@example.com) already exists",
+        "GET /user/reset-password/MQ.abc-123def/ failed",
+        "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl seen",
+        "password=hunter2-Secret",
+    ],
+)
+def test_formatter_scrubs_secrets_from_messages(message):
+    line = JsonFormatter().format(_record(message))
+
+    assert json.loads(line)["level"] == "ERROR"
+    for secret in ["bob@example.com", "MQ.abc-123def", "eyJzdWIiOiIxIn0", "hunter2-Secret"]:
+        assert secret not in line
+
+
+def test_formatter_keeps_a_traceback_on_one_line():
+    try:
+        raise ValueError("boom for carol@example.com")
+    except ValueError:
+        line = JsonFormatter().format(_record("crashed", exc_info=sys.exc_info()))
+
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert "ValueError: boom for <email>" in entry["exc_info"]
