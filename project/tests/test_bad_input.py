@@ -1,0 +1,281 @@
+"""The bad-input catalogue: however wrong the request, a clear 4xx JSON error.
+
+Over the public endpoints and the profile: malformed and non-object JSON,
+wrong content types, empty and oversized bodies, over-long fields, NUL
+bytes and control characters, wrong types, unknown query parameters and
+non-integer ids. Each answer is a 4xx in the one JSON error shape, and
+nothing is stored.
+"""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts import jwt
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NUL = "\x00"
+VALID_BODIES = {
+    "/user/register": {
+        "username": "newcomer",
+        "email": "newcomer@example.com",
+        "first_name": "New",
+        "last_name": "Comer",
+        "password": "Correct-Horse-42",
+    },
+    "/user/login": {"username": "someone", "password": PASSWORD},
+    "/user/token/refresh": {"refresh_token": "not-a-token"},
+    "/user/logout": {"refresh_token": "not-a-token"},
+    "/user/request-password-reset": {"email": "someone@example.com"},
+    "/user/reset-password/bad-token": {"new_password": "Brand-New-Horse-77"},
+    "/user/profile": {
+        "username": "renamed",
+        "email": "renamed@example.com",
+        "first_name": "Re",
+        "last_name": "Named",
+    },
+    "/user/change-password": {"current_password": PASSWORD, "new_password": "Brand-New-Horse-77"},
+}
+PUBLIC = ["/user/register", "/user/login", "/user/token/refresh", "/user/logout"]
+PUBLIC += ["/user/request-password-reset", "/user/reset-password/bad-token"]
+AUTHENTICATED = [("put", "/user/profile"), ("patch", "/user/profile")]
+AUTHENTICATED += [("post", "/user/change-password")]
+ENDPOINTS = [("post", path) for path in PUBLIC] + AUTHENTICATED
+# Where a value of the wrong kind still reads as a (wrong) credential: 401.
+CREDENTIAL_ENDPOINTS = ("/user/login", "/user/token/refresh", "/user/logout")
+ENDPOINT_IDS = [f"{method.upper()} {path}" for method, path in ENDPOINTS]
+FIELDS = [(method, path, field) for method, path in ENDPOINTS for field in VALID_BODIES[path]]
+FIELD_IDS = [f"{method.upper()} {path} {field}" for method, path, field in FIELDS]
+
+
+@pytest.fixture
+def caller():
+    return UserFactory(username="caller", first_name="Cal", last_name="Ler")
+
+
+@pytest.fixture
+def send(caller):
+    """Send a raw body to an endpoint, as the caller for the authenticated ones."""
+
+    def send(method, path, body, content_type="application/json", query=""):
+        client = APIClient()
+        if path in ("/user/profile", "/user/change-password"):
+            token = jwt.issue_token_pair(caller)["access_token"]
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return getattr(client, method)(f"{path}{query}", body, content_type=content_type)
+
+    return send
+
+
+@pytest.fixture
+def nothing_stored(caller):
+    """Assert after the test that no account appeared and the caller is untouched.
+
+    `updated_at` aside: a PATCH without any known field is a valid no-op save.
+    """
+    before = list(User.objects.order_by("pk").values())
+    yield
+    after = list(User.objects.order_by("pk").values())
+    for row in before + after:
+        del row["updated_at"]
+    assert after == before
+    caller.refresh_from_db()
+    assert caller.check_password(PASSWORD)
+
+
+def _untimed(body):
+    return {key: value for key, value in body.items() if key != "updated_at"}
+
+
+def _assert_error(response, *statuses):
+    assert response.status_code in statuses, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert isinstance(body, dict) and body
+    if "detail" in body:
+        assert isinstance(body["detail"], str) and isinstance(body["code"], str)
+    else:
+        for messages in body.values():
+            assert isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+    return body
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS, ids=ENDPOINT_IDS)
+class TestEveryEndpoint:
+    @pytest.mark.parametrize(
+        "body", ['{"username": ', "{'a': 1}", '{"a": 1,}', "\ufeff{}", "NaN", "\x00"]
+    )
+    def test_malformed_json_is_400(self, send, method, path, body):
+        response = send(method, path, body)
+
+        assert _assert_error(response, 400)["code"] == "parse_error"
+
+    def test_invalid_utf8_is_400(self, send, method, path):
+        response = send(method, path, b'{"username": "\xff\xfe"}')
+
+        assert _assert_error(response, 400)["code"] == "parse_error"
+
+    @pytest.mark.parametrize("body", ["[]", '"x"', "1", "null", "true", '[{"a": 1}]'])
+    def test_non_object_json_is_400(self, send, method, path, body):
+        response = send(method, path, body)
+
+        assert _assert_error(response, 400) in (
+            {"non_field_errors": [message]}
+            for message in (
+                f"Invalid data. Expected a dictionary, but got {kind}."
+                for kind in ("list", "str", "int", "bool")
+            )
+        ) or response.json() == {"non_field_errors": ["No data provided"]}
+
+    @pytest.mark.parametrize(
+        "content_type", ["text/plain", "application/xml", "application/octet-stream"]
+    )
+    def test_wrong_content_type_is_415(self, send, method, path, content_type):
+        response = send(method, path, json.dumps(VALID_BODIES[path]), content_type=content_type)
+
+        body = _assert_error(response, 415)
+        assert body["code"] == "unsupported_media_type"
+
+    def test_oversized_body_is_413(self, send, method, path, settings):
+        body = dict(VALID_BODIES[path])
+        body["padding"] = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+        response = send(method, path, json.dumps(body))
+
+        assert _assert_error(response, 413) == {
+            "detail": "The request body is too large.",
+            "code": "request_too_large",
+        }
+
+    def test_too_many_form_fields_is_400(self, send, method, path, settings):
+        body = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+        response = send(method, path, body, content_type="application/x-www-form-urlencoded")
+
+        if path.startswith("/user/reset-password/"):
+            # The reset page's form posts here: form bodies get the HTML page.
+            assert response.status_code == 400
+            assert response["Content-Type"].startswith("text/html")
+        else:
+            _assert_error(response, 400)
+
+    @pytest.mark.parametrize("value", [123, 1.5, True, ["a"], {"a": "b"}])
+    def test_wrong_type_in_every_field_is_400(self, send, method, path, value):
+        body = dict.fromkeys(VALID_BODIES[path], value)
+
+        response = send(method, path, json.dumps(body))
+
+        _assert_error(response, 400, 401 if path in CREDENTIAL_ENDPOINTS else 400)
+
+    def test_control_characters_are_never_a_server_error(self, send, method, path):
+        control = "".join(map(chr, range(1, 32))) + "\x7f\u200b\u202e\ud7ff\ufffe"
+        body = {field: f"a{control}b" for field in VALID_BODIES[path]}
+
+        response = send(method, path, json.dumps(body))
+
+        _assert_error(response, 400, 401 if path in CREDENTIAL_ENDPOINTS else 400)
+
+    def test_unknown_query_parameters_are_ignored(self, send, method, path):
+        body = json.dumps({"unexpected": "field"})
+
+        plain = send(method, path, body)
+        with_query = send(method, path, body, query="?foo=bar&page=-1&id[]=1&%00=%00")
+
+        assert with_query.status_code == plain.status_code
+        assert _untimed(with_query.json()) == _untimed(plain.json())
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize(("method", "path", "field"), FIELDS, ids=FIELD_IDS)
+def test_very_long_field_is_400_on_that_field(send, method, path, field):
+    body = {**VALID_BODIES[path], field: "a" * 10_000}
+
+    response = send(method, path, json.dumps(body))
+
+    assert field in _assert_error(response, 400)
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize(("method", "path", "field"), FIELDS, ids=FIELD_IDS)
+def test_nul_byte_in_field_is_400_on_that_field(send, method, path, field):
+    body = {**VALID_BODIES[path], field: f"ab{NUL}cd@example.com"}
+
+    response = send(method, path, json.dumps(body))
+
+    errors = _assert_error(response, 400)
+    assert "Null characters are not allowed." in errors[field]
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize("path", PUBLIC)
+def test_empty_body_to_public_endpoint_is_400(send, path):
+    response = send("post", path, "")
+
+    _assert_error(response, 400)
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize(
+    ("method", "path"), [("put", "/user/profile"), ("post", "/user/change-password")]
+)
+def test_empty_body_to_authenticated_endpoint_is_400(send, method, path):
+    response = send(method, path, "")
+
+    _assert_error(response, 400)
+
+
+@pytest.mark.usefixtures("nothing_stored")
+def test_empty_patch_changes_nothing(send, caller):
+    response = send("patch", "/user/profile", "")
+
+    assert response.status_code == 200
+    assert response.json()["username"] == caller.username
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize("field", ["username", "email", "password", "first_name", "last_name"])
+def test_nul_byte_in_registration_stores_nothing(send, field):
+    body = {**VALID_BODIES["/user/register"], field: f"x{NUL}y"}
+
+    response = send("post", "/user/register", json.dumps(body))
+
+    assert "Null characters are not allowed." in _assert_error(response, 400)[field]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer", "Bearer a b", "Basic dXNlcjpwYXNz", "Bearer \x00", "Bearer " + "a" * 10_000],
+)
+def test_malformed_authorization_header_is_401(authorization):
+    client = APIClient()
+
+    response = client.get("/user/profile", HTTP_AUTHORIZATION=authorization)
+
+    assert _assert_error(response, 401)["code"] in (
+        "not_authenticated",
+        "authentication_failed",
+        "token_not_valid",
+        "bad_authorization_header",
+    )
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize("user_id", ["abc", "1.5", "-1", "0x1", "1e3", "%00", "１"])
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_non_integer_user_id_is_404(admin_client_api, method, user_id):
+    response = getattr(admin_client_api, method)(f"/api/user/{user_id}", {}, format="json")
+
+    assert _assert_error(response, 404) == {"detail": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize("user_id", ["99999999999999999999999", "9223372036854775808"])
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_out_of_range_user_id_is_404(admin_client_api, method, user_id):
+    response = getattr(admin_client_api, method)(f"/api/user/{user_id}", {}, format="json")
+
+    assert _assert_error(response, 404)["code"] == "not_found"
