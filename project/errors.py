@@ -4,10 +4,12 @@ The DRF exception handler maps Django's own exceptions (an oversized body
 included: 413) and a lost database to DRF's shapes; the views and the
 middleware below answer for errors that happen outside DRF (unknown URLs,
 bad Host headers, oversized bodies, wrong methods, CSRF failures, crashes)
-in the same JSON. The HTML pages (the admin
-site, the browsable API's login, the docs, and the password-reset page when
-a browser asks for it) keep Django's HTML answers.
+in the same JSON, with DEBUG on or off. The HTML pages (the admin site, the
+browsable API's login, the docs, and the password-reset page when a browser
+asks for it) keep Django's HTML answers.
 """
+
+from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -113,7 +115,13 @@ csrf_failure = _json_or_html(html_csrf_failure, 403, "CSRF verification failed."
 
 
 class JSONErrorMiddleware:
-    """Give a 405 from a plain Django view, an empty HTML response, the JSON shape."""
+    """Give every error answered outside DRF the JSON shape, whatever DEBUG says.
+
+    The handlers above cover DEBUG off; this covers what they never see: a
+    405 from a plain Django view (an empty HTML response) and, with DEBUG on,
+    Django's technical 404/500 pages, which must not reach API clients.
+    Responses from DRF (JSON, or the browsable API's HTML) pass untouched.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -121,12 +129,28 @@ class JSONErrorMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if (
-            response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED
-            and not isinstance(response, Response)
-            and not wants_html(request)
+            response.status_code < 400
+            or isinstance(response, Response)
+            or response.get("Content-Type", "").startswith("application/json")
+            or wants_html(request)
         ):
-            detail = exceptions.MethodNotAllowed(request.method).detail
-            return error_response(
-                405, detail, "method_not_allowed", Allow=response.get("Allow", "")
-            )
-        return response
+            return response
+        detail, code = _describe(request, response.status_code)
+        headers = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
+        return error_response(response.status_code, detail, code, **headers)
+
+
+def _describe(request, status_code):
+    if status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        return exceptions.MethodNotAllowed(request.method).detail, "method_not_allowed"
+    return ERROR_DESCRIPTIONS.get(status_code, (HTTPStatus(status_code).phrase + ".", "error"))
+
+
+ERROR_DESCRIPTIONS = {
+    400: ("Bad request.", "bad_request"),
+    403: ("Permission denied.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    413: (RequestTooLarge.default_detail, RequestTooLarge.default_code),
+    500: ("A server error occurred.", "server_error"),
+    503: (ServiceUnavailable.default_detail, ServiceUnavailable.default_code),
+}

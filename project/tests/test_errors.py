@@ -5,6 +5,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from project.errors import wants_html
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("project.tests.error_urls")]
 
@@ -263,3 +264,64 @@ def test_throttled_request_is_429_with_code_and_retry_after(client):
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body"),
+    [
+        ("get", "/no/such/page", 404, {"detail": "Not found.", "code": "not_found"}),
+        ("get", "/test/crash", 500, {"detail": "A server error occurred.", "code": "server_error"}),
+        (
+            "get",
+            "/test/api/crash",
+            500,
+            {"detail": "A server error occurred.", "code": "server_error"},
+        ),
+        (
+            "put",
+            "/test/plain",
+            405,
+            {"detail": 'Method "PUT" not allowed.', "code": "method_not_allowed"},
+        ),
+    ],
+)
+def test_errors_stay_json_with_debug_on(client, settings, method, path, status, body):
+    settings.DEBUG = True
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == status
+    assert response.json() == body
+    assert b"secret internals" not in response.content
+
+
+def test_debug_pages_stay_for_the_admin_site(admin_user, settings):
+    settings.DEBUG = True
+    client = Client()
+    client.force_login(admin_user)
+
+    response = client.get("/admin/no/such/page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("application/json", False),
+        ("*/*", False),
+        ("", False),
+    ],
+)
+def test_reset_page_errors_are_html_only_for_browsers(rf, accept, html):
+    request = rf.get("/user/reset-password/abc", HTTP_ACCEPT=accept)
+
+    assert wants_html(request) is html
+
+
+def test_api_errors_are_json_even_for_browsers(rf):
+    request = rf.get("/user/profile", HTTP_ACCEPT="text/html,*/*;q=0.8")
+
+    assert wants_html(request) is False
