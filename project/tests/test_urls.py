@@ -15,17 +15,21 @@ SNAPSHOT = Path(__file__).with_name("urls.snapshot.txt")
 OPAQUE_PREFIXES = ("admin/",)
 
 
+# Implied by GET (DRF adds it to a viewset's actions on first use) or by any route.
+IMPLIED = ("head", "options")
+
+
 def _methods(callback):
     actions = getattr(callback, "actions", None)
     if actions:  # a DRF viewset route: its method -> action map
-        return sorted(method.upper() for method in actions)
+        return sorted(method.upper() for method in actions if method not in IMPLIED)
     view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
     if view_class is None:
         return ["*"]
     return sorted(
         method.upper()
         for method in view_class.http_method_names
-        if method != "options" and hasattr(view_class, method)
+        if method not in IMPLIED and hasattr(view_class, method)
     )
 
 
