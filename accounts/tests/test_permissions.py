@@ -98,3 +98,21 @@ def test_the_browsable_api_offers_no_edit_form_for_another_admin(admin_user):
     assert 'name="first_name"' not in other_page
     assert "button-form" in user_page and ">DELETE<" in user_page
     assert ">DELETE<" not in other_page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_session_write_without_a_csrf_token_is_403(admin_user, method):
+    from django.test import Client
+
+    from accounts.tests.factories import UserFactory
+
+    target = UserFactory()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    response = getattr(browser, method)(
+        f"/api/user/{target.pk}", {"first_name": "x"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert User.objects.filter(pk=target.pk, first_name="x").count() == 0
+    assert User.objects.filter(pk=target.pk).exists()

@@ -45,8 +45,14 @@ class UserPagination(PageNumberPagination):
 
 
 class UserFilter(filters.FilterSet):
+    """`?role=ADMIN|USER` and `?active=true|false`; any other value is a 400."""
+
     role = filters.ChoiceFilter(choices=Role.choices)
-    active = filters.BooleanFilter(field_name="is_active")
+    active = filters.TypedChoiceFilter(
+        field_name="is_active",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+    )
 
     class Meta:
         model = User

@@ -1,11 +1,13 @@
 """The admin routes under /api/user/: every rule, status code, audit entry and query count."""
 
 import json
+import threading
 
 import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db import connections, transaction
 from django.http import Http404
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -305,6 +307,16 @@ def test_an_unknown_role_filter_is_400(admin_client_api):
     assert list(response.json()) == ["role"]
 
 
+@pytest.mark.parametrize("query", ["active=maybe", "active=yes", "active=", "role=admin"])
+def test_an_unknown_filter_value_is_400(admin_client_api, query):
+    response = admin_client_api.get(f"/api/user/?{query}")
+    if query == "active=":
+        assert response.status_code == 200  # an empty filter is no filter
+    else:
+        assert response.status_code == 400
+        assert list(response.json()) == [query.split("=")[0]]
+
+
 @pytest.mark.parametrize(("value", "active"), [("true", True), ("false", False)])
 def test_filter_by_active(admin_client_api, value, active):
     gone = UserFactory(is_active=False)
@@ -507,6 +519,51 @@ def test_two_superusers_demoting_each_other_leave_one_admin(superuser):
         services.user_revoke_admin(actor=other, user=superuser)
     superuser.refresh_from_db()
     assert superuser.role == Role.ADMIN
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_mutual_demotions_wait_for_each_other(on_postgres):
+    """Two superusers, the only admins, demote each other at the same moment.
+
+    The first demotion holds its transaction open; the second must wait on
+    the row locks rather than read the old roles, then find its own actor
+    demoted (403). Without select_for_update both would succeed: no admin left.
+    """
+    first, second = SuperuserFactory(), SuperuserFactory()
+    first_locked, release_first = threading.Event(), threading.Event()
+    outcome = {}
+
+    def demote_second():
+        try:
+            with transaction.atomic():
+                services.user_revoke_admin(actor=first, user=second)
+                first_locked.set()
+                release_first.wait(10)
+        finally:
+            connections.close_all()
+
+    def demote_first():
+        try:
+            services.user_revoke_admin(actor=second, user=first)
+            outcome["second"] = "demoted first"
+        except PermissionDenied:
+            outcome["second"] = "refused"
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=demote_second)
+    one.start()
+    assert first_locked.wait(10)
+    two = threading.Thread(target=demote_first)
+    two.start()
+    two.join(0.5)
+    assert two.is_alive(), "the second demotion did not wait for the first"
+    release_first.set()
+    one.join(10)
+    two.join(10)
+    assert outcome == {"second": "refused"}
+    assert list(User.objects.filter(role=Role.ADMIN).values_list("pk", flat=True)) == [first.pk]
 
 
 def test_a_deactivated_admin_acting_on_a_stale_copy_is_refused(superuser):
