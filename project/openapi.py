@@ -175,6 +175,13 @@ class AutoSchema(BaseAutoSchema):
             codes.add(503)  # anything that reads the database
         return codes
 
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if "\\w" in schema.get("pattern", ""):
+            # JSON Schema's \w is ECMA-262's, ASCII only; Django's usernames
+            # take any Unicode letter. The description states the rule instead.
+            del schema["pattern"]
+
     def _has_lookup_in_path(self):
         if not isinstance(self.view, GenericAPIView):
             return False
