@@ -73,8 +73,8 @@ def _user_token():
     return _bearer(UserFactory())
 
 
-def _fuzz(operation, mode, headers, app):
-    @given(case=operation.as_strategy(generation_mode=mode))
+def _fuzz(operation, mode, headers, app, path_parameters=None):
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     @hypothesis_settings(
         max_examples=EXAMPLES_PER_MODE,
         deadline=None,
@@ -111,14 +111,18 @@ def test_schema_lists_every_operation(api_schema):
 def test_every_operation_conforms_to_the_schema(api_schema, app, role, mode):
     failures = []
     for operation in _operations(api_schema):
-        # A fresh caller per operation: one that deleted, demoted or
-        # deactivated the last one's account does not blunt the next.
-        token = {"admin": _admin_token, "user": _user_token, "anonymous": dict}[role]()
-        try:
-            _fuzz(operation, mode, lambda token=token: dict(token), app)
-        except Unsatisfiable:
-            # Nothing in the operation can be made invalid (no body, no parameters).
-            assert mode == schemathesis.GenerationMode.NEGATIVE
-        except (Exception, BaseExceptionGroup) as exc:  # report every operation's failures
-            failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
+        # Random ids mostly miss: also aim at an account that exists.
+        targets = [None, {"id": UserFactory().pk}] if "{id}" in operation.path else [None]
+        for path_parameters in targets:
+            # A fresh caller each time: one that deleted, demoted or
+            # deactivated the last one's account does not blunt the next.
+            token = {"admin": _admin_token, "user": _user_token, "anonymous": dict}[role]()
+            try:
+                _fuzz(operation, mode, lambda token=token: dict(token), app, path_parameters)
+            except Unsatisfiable:
+                # Nothing in the request can be made invalid (no body, fixed path).
+                assert mode == schemathesis.GenerationMode.NEGATIVE
+            except (Exception, BaseExceptionGroup) as exc:  # report every failure
+                label = f"{operation.method.upper()} {operation.path} {path_parameters or ''}"
+                failures.append(f"{label}: {exc}")
     assert not failures, "\n\n".join(failures)
