@@ -21,7 +21,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _pg_bin():
+    """Find initdb and pg_ctl: $PG_BIN, else the newest Debian install, else pg_config's."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    installed = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+    )
+    if installed:
+        return installed[-1].parent
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        return Path(bindir.stdout.strip())
+    return Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 SECRET_KEY = secrets.token_urlsafe(64)
 
 
