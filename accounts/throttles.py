@@ -22,7 +22,8 @@ class LoginFailureThrottle(SimpleRateThrottle):
             return None
         # Hash the name: the cache must not hold user identifiers in clear.
         name = User.normalize_username(username).upper()
-        ident = hashlib.sha256(name.encode()).hexdigest()
+        # "surrogatepass": a lone surrogate in the JSON is the validator's 400, not a 500.
+        ident = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view):
@@ -56,5 +57,6 @@ class PasswordResetEmailThrottle(SimpleRateThrottle):
         if not isinstance(email, str) or not email.strip():
             return None
         # Upper-case, as the case-insensitive email lookup compares.
-        ident = salted_hmac(self.scope, email.strip().upper()).hexdigest()
+        email = email.strip().upper().encode("utf-8", "surrogatepass")
+        ident = salted_hmac(self.scope, email).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -180,6 +180,21 @@ class TestEveryEndpoint:
 
         _assert_error(response, 400, 401 if path in CREDENTIAL_ENDPOINTS else 400)
 
+    def test_lone_surrogates_in_every_field_are_400(self, send, method, path):
+        fields = ", ".join(f'"{field}": "a\\ud800b"' for field in VALID_BODIES[path])
+        body = "{" + fields + "}"
+
+        response = send(method, path, body)
+
+        errors = _assert_error(response, 400)
+        messages = [message for field in errors.values() for message in field]
+        assert any("Surrogate characters are not allowed" in m for m in messages)
+
+    def test_number_too_long_to_read_is_400(self, send, method, path):
+        response = send(method, path, '{"username": ' + "1" * 5000 + "}")
+
+        assert _assert_error(response, 400)["code"] == "parse_error"
+
     def test_unknown_query_parameters_are_ignored(self, send, method, path):
         body = json.dumps({"unexpected": "field"})
 
@@ -279,3 +294,16 @@ def test_out_of_range_user_id_is_404(admin_client_api, method, user_id):
     response = getattr(admin_client_api, method)(f"/api/user/{user_id}", {}, format="json")
 
     assert _assert_error(response, 404)["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "token", ["%ED%A0%80", "%FF%FE", "%00", "a" * 5000, "..%2F..%2Fadmin", "%E2%80%AE"]
+)
+def test_odd_reset_tokens_are_a_clear_4xx(api_client, token):
+    page = api_client.get(f"/user/reset-password/{token}")
+    posted = api_client.post(
+        f"/user/reset-password/{token}", {"new_password": "Brand-New-Horse-77"}, format="json"
+    )
+
+    assert page.status_code in (400, 404)
+    assert _assert_error(posted, 400, 404)
