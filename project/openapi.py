@@ -175,6 +175,15 @@ class AutoSchema(BaseAutoSchema):
             codes.add(503)  # anything that reads the database
         return codes
 
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "boolean" and "enum" in schema:
+                # A TypedChoiceFilter of "true"/"false": a boolean, no string enum.
+                del schema["enum"]
+        return parameters
+
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         if "\\w" in schema.get("pattern", ""):

@@ -189,3 +189,13 @@ def test_docs_pages_are_served(api_client, path):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_query_parameters_are_typed_consistently(schema):
+    python_types = {"string": str, "integer": int, "boolean": bool, "number": (int, float)}
+    for method, path, operation in _operations(schema):
+        for parameter in operation.get("parameters", []):
+            parameter_schema = parameter["schema"]
+            expected = python_types[parameter_schema["type"]]
+            for value in parameter_schema.get("enum", []):
+                assert isinstance(value, expected), (method, path, parameter["name"], value)
