@@ -10,13 +10,8 @@ from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.pagination import PageNumberPagination
@@ -31,6 +26,7 @@ from accounts.serializers import (
     MessageSerializer,
     UserSerializer,
 )
+from project.openapi import AutoSchema, error_response
 
 GRANTED_ADMIN = _("Granted admin privileges.")
 REVOKED_ADMIN = _("Revoked admin privileges.")
@@ -93,13 +89,22 @@ def _changed_fields_message(user, values):
     return [{"changed": {"fields": labels}}] if labels else []
 
 
-LAST_ACTIVE_ADMIN_RESPONSE = OpenApiResponse(
-    response=inline_serializer(
-        "ConflictError", {"detail": serializers.CharField(), "code": serializers.CharField()}
-    ),
-    description="It would leave no active admin (`code`: `last_active_admin`).",
+LAST_ACTIVE_ADMIN_RESPONSE = error_response(
+    409,
+    description="It would leave no active admin.",
+    example={"detail": str(services.LAST_ACTIVE_ADMIN), "code": "last_active_admin"},
 )
 UPDATED_RESPONSES = {200: AdminUpdatedSerializer, 409: LAST_ACTIVE_ADMIN_RESPONSE}
+
+
+class UserAdminSchema(AutoSchema):
+    """The role actions read no body, yet answer 400 when the role is already as asked."""
+
+    def get_error_codes(self):
+        codes = super().get_error_codes()
+        if getattr(self.view, "action", None) in ("make_admin", "revoke_admin"):
+            codes.add(400)
+        return codes
 
 
 UPDATE_RULE = (
@@ -131,6 +136,7 @@ class UserAdminViewSet(
     """Manage accounts: the ADMIN role only, each action under accounts.policies."""
 
     queryset = User.objects.all()
+    schema = UserAdminSchema()
     serializer_class = AdminUserSerializer
     permission_classes = [IsAdminRole, UserPolicy]
     pagination_class = UserPagination
@@ -173,7 +179,8 @@ class UserAdminViewSet(
         return Response({"msg": _("User has been granted admin privileges.")})
 
     @extend_schema(
-        request=None, responses={200: MessageSerializer, 409: LAST_ACTIVE_ADMIN_RESPONSE}
+        request=None,
+        responses={200: MessageSerializer, 409: LAST_ACTIVE_ADMIN_RESPONSE},
     )
     @action(detail=True, methods=["put"])
     def revoke_admin(self, request, pk=None):
