@@ -20,21 +20,9 @@ from accounts.serializers import (
 )
 from accounts.throttles import LoginFailureThrottle
 from accounts.views.public import PublicAPIView
-from project.openapi import error_response
+from project.openapi import USER_EXAMPLE, error_response
 
 # Examples shown in the API docs, taken from the original service's README.
-USER_EXAMPLE = {
-    "id": 1,
-    "username": "user1",
-    "email": "user1@example.com",
-    "first_name": "User",
-    "last_name": "One",
-    "role": "USER",
-    "active": True,
-    "created_at": "2026-11-25T10:00:00Z",
-    "updated_at": "2026-11-25T10:00:00Z",
-    "last_login": None,
-}
 TOKEN_PAIR_EXAMPLE = OpenApiExample(
     "Token pair",
     response_only=True,

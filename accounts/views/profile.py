@@ -10,7 +10,7 @@ from accounts.serializers import (
     MessageSerializer,
     UserSerializer,
 )
-from accounts.views.auth import USER_EXAMPLE
+from project.openapi import USER_EXAMPLE
 
 _PROFILE_EXAMPLE = OpenApiExample("Profile", response_only=True, value=USER_EXAMPLE)
 _PROFILE_UPDATE_EXAMPLE = OpenApiExample(

@@ -199,3 +199,32 @@ def test_query_parameters_are_typed_consistently(schema):
             expected = python_types[parameter_schema["type"]]
             for value in parameter_schema.get("enum", []):
                 assert isinstance(value, expected), (method, path, parameter["name"], value)
+
+
+@pytest.mark.parametrize(("method", "path"), list(OPERATIONS), ids=_ids())
+def test_every_operation_shows_an_example_answer(schema, method, path):
+    responses = _operation(schema, method, path)["responses"]
+    success = next(code for code in ("200", "201") if code in responses)
+    content = responses[success]["content"]
+    if "application/json" not in content:
+        return  # the reset page: HTML
+    assert content["application/json"]["examples"], (method, path)
+
+
+def test_admin_examples_come_from_the_readme(schema):
+    update = _operation(schema, "PUT", "/api/user/{id}")
+    request = update["requestBody"]["content"]["application/json"]["examples"]
+    answer = update["responses"]["200"]["content"]["application/json"]["examples"]
+    granted = _operation(schema, "PUT", "/api/user/{id}/make_admin")["responses"]["200"]
+
+    assert set(request["UpdateUser"]["value"]) == {
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "active",
+    }
+    assert answer["Updated"]["value"]["msg"] == "Updated Successfully."
+    assert granted["content"]["application/json"]["examples"]["Granted"]["value"] == {
+        "msg": "User has been granted admin privileges."
+    }
