@@ -307,3 +307,23 @@ def test_odd_reset_tokens_are_a_clear_4xx(api_client, token):
 
     assert page.status_code in (400, 404)
     assert _assert_error(posted, 400, 404)
+
+
+@pytest.mark.usefixtures("nothing_stored")
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=utf-16",
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "application/x-www-form-urlencoded; charset=bogus",
+        "application/jsonx",
+        "json",
+    ],
+)
+def test_odd_content_types_are_a_clear_4xx(send, content_type):
+    body = json.dumps(VALID_BODIES["/user/register"] | {"username": "odd"}).encode()
+
+    response = send("post", "/user/register", body, content_type=content_type)
+
+    _assert_error(response, 400, 415)
