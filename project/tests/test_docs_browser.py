@@ -114,3 +114,15 @@ def test_swagger_ui_loads_everything_from_this_server(live_server, chromium_path
 
         assert not _foreign_hosts(page.requested_urls)
         assert not _csp_violations(page.console_messages)
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/api-auth/login/", "/healthz"])
+def test_other_html_pages_run_under_the_csp(live_server, chromium_path, path):
+    with browser_page(chromium_path) as page:
+        response = page.goto(f"{live_server.url}{path}")  # /healthz: the browsable API
+        page.wait_for_load_state("networkidle")
+
+        assert response.status == 200
+        assert response.headers["content-type"].startswith("text/html")
+        assert not _foreign_hosts(page.requested_urls)
+        assert not _csp_violations(page.console_messages)
