@@ -94,13 +94,13 @@ class Bench:
         self.plans = {}
         self.sql_ms = {}
         self.started = time.monotonic()
+        self.load_at_start = os.getloadavg()
 
     # --- the run ------------------------------------------------------------------
     def run(self, sizes):
         from django.contrib.auth.hashers import make_password
 
         self.password_hash = make_password(PASSWORD)
-        self.verify_seconds, self.verify_cpu_seconds = time_one_verify(self.password_hash)
         self.create_admin()
         self.seeded = 0
         for size in sizes:
@@ -108,16 +108,23 @@ class Bench:
             with serve() as url:
                 self.measure_admin_list(url, size)
         self.measure_profile(size)
-        with serve() as url:
-            self.measure(
-                "POST /user/login",
-                url + "/user/login",
-                size,
-                login_users=size,
-                duration=2 * self.args.duration,
-            )
-        for delay in [float(d) for d in self.args.smtp_delays.split(",")]:
-            self.measure_reset(size, delay)
+        # Timed next to the login runs, so both see the same machine load.
+        self.verify_seconds, self.verify_cpu_seconds = time_one_verify(self.password_hash)
+        cores = os.cpu_count()
+        login = {"login_users": size}
+        self.interleave(
+            size,
+            {
+                "POST /user/login": ({}, "/user/login", login),
+                f"POST /user/login (WEB_CONCURRENCY={cores})": (
+                    {"WEB_CONCURRENCY": cores},
+                    "/user/login",
+                    login,
+                ),
+            },
+            rounds=2,
+        )
+        self.measure_reset(size)
         self.report(sizes)
 
     # --- data ---------------------------------------------------------------------
@@ -202,26 +209,29 @@ class Bench:
             self.plans[(name, size)], self.sql_ms[(name, size)] = explain(path, token)
             self.measure(name, url + path, size, token=token)
 
-    def measure_reset(self, size, delay):
+    def measure_reset(self, size):
+        """Compare reset requests with a fast and a slow mail server (aiosmtpd)."""
         from aiosmtpd.controller import Controller
 
-        handler = SlowMailServer(delay)
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-        controller.start()
+        body = json.dumps({"email": "m" + md5_prefix(1) + ".1@example.com"})
+        options = {"method": "POST", "body": body}
+        servers, variants = [], {}
+        for delay in [float(d) for d in self.args.smtp_delays.split(",")]:
+            handler = SlowMailServer(delay)
+            controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+            controller.start()
+            servers.append((controller, handler))
+            variants[f"POST /user/request-password-reset (SMTP {delay * 1000:g} ms)"] = (
+                {"EMAIL_URL": f"smtp://127.0.0.1:{controller.port}"},
+                "/user/request-password-reset",
+                options,
+            )
         try:
-            email_url = f"smtp://127.0.0.1:{controller.port}"
-            with serve(EMAIL_URL=email_url) as url:
-                body = json.dumps({"email": "m" + md5_prefix(1) + ".1@example.com"})
-                self.measure(
-                    f"POST /user/request-password-reset (SMTP {delay * 1000:g} ms)",
-                    url + "/user/request-password-reset",
-                    size,
-                    method="POST",
-                    body=body,
-                )
+            self.interleave(size, variants)
         finally:
-            controller.stop()
-        log(f"  mail server accepted {handler.accepted} messages")
+            for controller, handler in servers:
+                controller.stop()
+                log(f"  mail server ({handler.delay} s) accepted {handler.accepted} messages")
 
     def measure(self, name, url, size, rounds=1, **options):
         """Run wrk `rounds` times (see measure_profile) and record the median figures."""
@@ -242,27 +252,38 @@ class Bench:
         log(f"{name:<55} {size:>9,} {rps:>8.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:8.2f} ms {note}")
 
     def measure_profile(self, size):
-        """Compare GET /user/profile with the ceiling, and the connection settings.
+        """Compare GET /user/profile with the ceiling, and the connection settings."""
+        auth = {"token": self.user_token()}
+        self.interleave(
+            size,
+            {
+                "ceiling: bare DRF + SimpleJWT": ({}, "/bench/ceiling", auth),
+                "GET /user/profile": ({}, "/user/profile", auth),
+                "GET /user/profile (DB_CONN_MAX_AGE=0)": (
+                    {"DB_CONN_MAX_AGE": "0"},
+                    "/user/profile",
+                    auth,
+                ),
+                "GET /user/profile (DB_POOL=true)": ({"DB_POOL": "true"}, "/user/profile", auth),
+            },
+        )
 
-        All servers run at once and the wrk runs alternate between them, so a
-        burst of load from elsewhere on a shared machine hits every variant.
+    def interleave(self, size, variants, rounds=3):
+        """Serve every variant at once and alternate wrk runs between them.
+
+        variants: name -> (environment, path, wrk options). A burst of load
+        from elsewhere on a shared machine then hits every variant alike, and
+        the recorded figures are the medians over the rounds.
         """
-        token = self.user_token()
-        variants = {
-            "ceiling: bare DRF + SimpleJWT": ({}, "/bench/ceiling"),
-            "GET /user/profile": ({}, "/user/profile"),
-            "GET /user/profile (DB_CONN_MAX_AGE=0)": ({"DB_CONN_MAX_AGE": "0"}, "/user/profile"),
-            "GET /user/profile (DB_POOL=true)": ({"DB_POOL": "true"}, "/user/profile"),
-        }
         results = {name: [] for name in variants}
         with contextlib.ExitStack() as stack:
             urls = {
                 name: stack.enter_context(serve(**env)) + path
-                for name, (env, path) in variants.items()
+                for name, (env, path, _) in variants.items()
             }
-            for _ in range(3):
+            for _ in range(rounds):
                 for name, url in urls.items():
-                    results[name].append(wrk(url, self.args, token=token))
+                    results[name].append(wrk(url, self.args, **variants[name][2]))
         for name, runs in results.items():
             self.record(name, size, runs)
 
@@ -281,7 +302,11 @@ class Bench:
         for name, size, rps, p50, p99, note in self.rows:
             lines.append(f"| {name} | {size:,} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {note} |")
         lines += ["", *self.ratio_lines(sizes), ""]
-        lines.append(f"Whole run: {(time.monotonic() - self.started) / 60:.1f} min.")
+        lines.append(
+            f"Whole run: {(time.monotonic() - self.started) / 60:.1f} min; load average "
+            f"(1, 5, 15 min) at start {_loads(self.load_at_start)}, at end {_loads()} "
+            f"on {os.cpu_count()} CPUs: the machine was shared with other engineers' tests."
+        )
         text = "\n".join(lines)
         print("\n" + text)
         print("\n## EXPLAIN plans\n")
@@ -300,6 +325,7 @@ class Bench:
         profile = row[("GET /user/profile", big)][0]
         login = row[("POST /user/login", big)][0]
         cores = os.cpu_count()
+        login_cores = row[(f"POST /user/login (WEB_CONCURRENCY={cores})", big)][0]
         login_ceiling = cores / self.verify_seconds
         out = [
             "Targets (one run):",
@@ -317,6 +343,13 @@ class Bench:
                 f"{login_ceiling:.1f}) = {login / login_ceiling:.2f} (one verify uses "
                 f"{self.verify_cpu_seconds * 1000:.1f} ms CPU)",
                 login >= 0.9 * login_ceiling,
+            ),
+            _target(
+                f"login with WEB_CONCURRENCY={cores} >= 0.9 x (cores / one verify)",
+                f"{login_cores:.1f} / ({cores} / {self.verify_seconds * 1000:.1f} ms = "
+                f"{login_ceiling:.1f}) = {login_cores / login_ceiling:.2f} (one verify uses "
+                f"{self.verify_cpu_seconds * 1000:.1f} ms CPU)",
+                login_cores >= 0.9 * login_ceiling,
             ),
         ]
         for name in self.admin_queries(big):
@@ -344,6 +377,10 @@ class Bench:
                 )
             )
         return out
+
+
+def _loads(loads=None):
+    return ", ".join(f"{load:.1f}" for load in loads or os.getloadavg())
 
 
 def _target(name, figure, met):
@@ -400,7 +437,8 @@ def serve(**env):
     """Run gunicorn with the production config and bench settings on a free port."""
     port = free_port()
     log_file = RESULTS / "gunicorn.log"
-    environment = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    environment = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    environment.update({key: str(value) for key, value in env.items()})
     with open(log_file, "a") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "project.wsgi"],
