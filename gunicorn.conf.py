@@ -7,6 +7,7 @@ path), so gunicorn's own access log is off, and its error log uses the same
 JSON formatter.
 """
 
+import logging
 import multiprocessing
 import os
 
@@ -34,6 +35,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # Behind a load balancer: trust X-Forwarded-* only from the listed addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+# Python warnings become log records, so they are JSON lines too; workers
+# inherit this from the master.
+logging.captureWarnings(True)
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

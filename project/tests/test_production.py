@@ -1,5 +1,6 @@
 """The production set-up: deploy checks, and gunicorn serving the app and its static files."""
 
+import json
 import re
 
 from project.tests import live
@@ -45,3 +46,20 @@ def test_gunicorn_serves_the_docs_and_their_hashed_static_files(tmp_path):
     # Unhashed names still work, with a short cache lifetime.
     assert admin_css.status == 200
     assert "immutable" not in admin_css.headers["Cache-Control"]
+
+
+def test_gunicorn_writes_only_json_lines_and_one_per_request(tmp_path):
+    env = live.app_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    live.manage(env, "migrate", "--noinput")
+
+    with live.gunicorn(env, log_dir=tmp_path) as app:
+        app.call("GET", "/user/profile?email=x@example.com")
+        app.call("GET", "/no/such/page")
+    entries = [json.loads(line) for line in app.log.read_text().splitlines()]
+
+    # Startup's probe of /healthz, then the two requests; gunicorn's own
+    # messages (booting, shutting down) are JSON too, and it writes no access log.
+    requests = [(e["path"], e["status"]) for e in entries if e["logger"] == "project.request"]
+    assert requests[-2:] == [("/user/profile", 401), ("/no/such/page", 404)]
+    assert {e["logger"] for e in entries} <= {"project.request", "gunicorn.error", "py.warnings"}
+    assert any(e["logger"] == "gunicorn.error" for e in entries)
