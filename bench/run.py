@@ -58,6 +58,7 @@ def main():
     server = urllib.parse.urlsplit(args.server)
     database_url = server._replace(path=f"/{args.db}").geturl()
     RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "gunicorn.log").write_text("")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url,
