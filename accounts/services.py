@@ -45,27 +45,20 @@ def _save(user, **kwargs):
 
 def user_register(*, username, email, password, first_name="", last_name=""):
     """Create an account with the USER role, whatever the caller asked for."""
-    user = User(
-        username=username,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        role=Role.USER,
+    return _create(
+        User(username=username, email=email, first_name=first_name, last_name=last_name),
+        password,
     )
-    user.set_password(password)
-    return _save(user)
 
 
 def admin_create(*, username, email, password, first_name="", last_name=""):
     """Create an ADMIN who is also a superuser: the installation's owner."""
-    user = User(
-        username=username,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        role=Role.ADMIN,
-        is_superuser=True,
-    )
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    user.role, user.is_superuser = Role.ADMIN, True
+    return _create(user, password)
+
+
+def _create(user, password):
     user.set_password(password)
     return _save(user)
 
