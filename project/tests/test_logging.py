@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import sys
+import time
 
 import pytest
 
@@ -169,3 +170,14 @@ def test_formatter_keeps_a_traceback_on_one_line():
     assert "\n" not in line
     entry = json.loads(line)
     assert "ValueError: boom for <email>" in entry["exc_info"]
+
+
+def test_formatter_scrubs_a_long_line_in_linear_time():
+    # A quadratic pattern would take minutes on 200 kB; linear takes milliseconds.
+    message = "a" * 200_000 + " owner@example.com"
+    started = time.perf_counter()
+
+    line = JsonFormatter().format(_record(message))
+
+    assert time.perf_counter() - started < 2
+    assert json.loads(line)["message"].endswith(" <email>")
