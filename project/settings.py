@@ -204,8 +204,8 @@ SPECTACULAR_SETTINGS = {
     "email, and manage accounts and roles.\n\n"
     "**Authentication**: `POST /user/login`, then send `Authorization: Bearer "
     "<access_token>` (here: *Authorize*, `jwtAuth`).\n\n"
-    "**Errors** are JSON: `{\"detail\": \"...\", \"code\": \"...\"}` with a stable "
-    "`code`, or field errors `{\"field\": [\"message\"]}` (400). Every operation lists "
+    '**Errors** are JSON: `{"detail": "...", "code": "..."}` with a stable '
+    '`code`, or field errors `{"field": ["message"]}` (400). Every operation lists '
     "its status codes; any route also answers 405 `method_not_allowed` (with an "
     "`Allow` header) to a method it does not take, 404 `not_found` to an unknown "
     "URL and 500 `server_error` (never with internals) to a bug. Every route takes "

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
@@ -68,3 +69,34 @@ def smtp_server_down(settings):
     use_smtp(settings, closed_port())
     yield
     emails.wait_for_queued_emails(timeout=15)
+
+
+# Debian's chromium, headless, kept off the network it cannot reach anyway.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def browser_page(chromium_path):
+    """Yield a page that records every request and every console message."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.requested_urls = []
+            page.console_messages = []
+            page.on("request", lambda request: page.requested_urls.append(request.url))
+            page.on("console", lambda message: page.console_messages.append(message.text))
+            yield page
+        finally:
+            browser.close()

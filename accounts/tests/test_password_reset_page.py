@@ -9,39 +9,16 @@ import json
 import re
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 
 import pytest
 
 from accounts import tokens
 from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.fixtures import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NEW = "Brand-New-Horse-77"
-
-
-@contextmanager
-def browser_page(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
 
 
 def _post_json(url, body):

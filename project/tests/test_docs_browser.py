@@ -7,44 +7,16 @@ and talks to the live server over HTTP afterwards.
 
 import json
 import urllib.request
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.fixtures import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
-
-
-@contextmanager
-def browser_page(chromium_path):
-    """Yield a page that records every request and every console message."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            page.requested_urls = []
-            page.console_messages = []
-            page.on("request", lambda request: page.requested_urls.append(request.url))
-            page.on("console", lambda message: page.console_messages.append(message.text))
-            yield page
-        finally:
-            browser.close()
 
 
 def _login(base_url, username):
