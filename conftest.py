@@ -13,7 +13,7 @@ pytest_plugins = ["accounts.tests.fixtures"]
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
-    """Hash with MD5 in tests; test_hashing.py checks the real argon2 setting."""
+    """Hash with MD5 in tests; accounts/tests/test_hashers.py checks the real argon2 settings."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
