@@ -43,6 +43,20 @@ def _save(user, **kwargs):
     return user
 
 
+def _assign(user, fields):
+    """Set the fields; return the names whose stored value would change.
+
+    Compared after clean()'s normalization (NFKC usernames, lower-case email
+    domains), so a write that changes nothing can skip the save: no UPDATE,
+    and updated_at keeps saying when the account last changed.
+    """
+    before = {name: getattr(user, name) for name in fields}
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.clean()
+    return [name for name, value in before.items() if getattr(user, name) != value]
+
+
 def user_register(*, username, email, password, first_name="", last_name=""):
     """Create an account with the USER role, whatever the caller asked for."""
     return _create(
@@ -65,9 +79,8 @@ def _create(user, password):
 
 def user_update(*, user, **fields):
     """Change a user's identity or names (and, for admins, the active flag)."""
-    for name, value in fields.items():
-        setattr(user, name, value)
-    _save(user)
+    if _assign(user, fields):
+        _save(user)
     if not user.is_active:
         jwt.revoke_user_tokens(user)
     return user
@@ -127,9 +140,9 @@ def user_admin_update(*, actor, user, **fields):
     _authorize(policies.can_update_user, actor, target)
     if fields.get("is_active") is False:
         _keep_an_active_admin(target, rows)
-    for name, value in fields.items():
-        setattr(target, name, value)
-    _save(target, update_fields=[*fields, "updated_at"])
+    changed = _assign(target, fields)
+    if changed:
+        _save(target, update_fields=[*changed, "updated_at"])
     if not target.is_active:
         jwt.revoke_user_tokens(target)
     return target

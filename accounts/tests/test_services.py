@@ -1,5 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import jwt, services
@@ -67,3 +69,59 @@ def test_deactivating_a_user_blacklists_their_refresh_tokens(user):
     services.user_update(user=user, is_active=False)
 
     assert not OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).exists()
+
+
+def test_user_update_that_changes_nothing_runs_no_query(user, django_assert_num_queries):
+    before = user.updated_at
+
+    with django_assert_num_queries(0):
+        services.user_update(user=user, first_name=user.first_name, last_name=user.last_name)
+
+    user.refresh_from_db()
+    assert user.updated_at == before
+
+
+def test_user_update_compares_values_as_they_would_be_stored(user, django_assert_num_queries):
+    """A username in compatibility form and an upper-case email domain normalize to the same."""
+    local, domain = user.email.split("@")
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in user.username)
+
+    with django_assert_num_queries(0):
+        services.user_update(user=user, username=fullwidth, email=f"{local}@{domain.upper()}")
+
+
+def test_user_update_that_changes_a_field_bumps_updated_at(user):
+    before = user.updated_at
+
+    services.user_update(user=user, first_name=user.first_name + "x")
+
+    user.refresh_from_db()
+    assert user.updated_at > before
+
+
+def test_user_admin_update_that_changes_nothing_issues_no_update(admin_user, user):
+    before = user.updated_at
+
+    with CaptureQueriesContext(connection) as queries:
+        services.user_admin_update(
+            actor=admin_user, user=user, first_name=user.first_name, is_active=True
+        )
+
+    user.refresh_from_db()
+    assert user.updated_at == before
+    assert [q["sql"] for q in queries if q["sql"].startswith("UPDATE")] == []
+
+
+def test_user_admin_update_writes_only_the_changed_fields(admin_user, user):
+    before = user.updated_at
+
+    with CaptureQueriesContext(connection) as queries:
+        services.user_admin_update(
+            actor=admin_user, user=user, username=user.username, first_name="Changed"
+        )
+
+    [update] = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert '"first_name"' in update
+    assert '"username"' not in update
+    user.refresh_from_db()
+    assert (user.first_name, user.updated_at > before) == ("Changed", True)

@@ -7,8 +7,9 @@ import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import jwt, services
@@ -467,6 +468,34 @@ def test_update_accepts_a_form_body(admin_client_api, user):
         f"/api/user/{user.pk}", {"first_name": "Formed"}, format="multipart"
     )
     assert response.status_code == 200
+
+
+# --- An update that changes nothing: no write, same answer ------------------------------
+
+UNCHANGED_BODIES = {
+    "empty": (),
+    "same values": ("username", "email", "first_name", "last_name", "is_active"),
+}
+
+
+@pytest.mark.parametrize("fields", UNCHANGED_BODIES.values(), ids=UNCHANGED_BODIES)
+def test_patch_that_changes_nothing_writes_nothing(admin_client_api, user, fields):
+    before = user_object(user)
+    body = {"active" if name == "is_active" else name: getattr(user, name) for name in fields}
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client_api.patch(f"/api/user/{user.pk}", body)
+    assert response.status_code == 200
+    assert response.json() == {"msg": "Updated Successfully.", "user": before}
+    assert user_object(user) == before
+    assert [q["sql"] for q in queries if q["sql"].startswith("UPDATE")] == []
+
+
+def test_patch_that_changes_nothing_is_logged_as_the_admin_site_does(admin_client_api, user):
+    """The admin site also records an unchanged save, as "No fields changed."."""
+    admin_client_api.patch(f"/api/user/{user.pk}", {})
+    [entry] = LogEntry.objects.all()
+    assert (entry.object_id, entry.action_flag) == (str(user.pk), CHANGE)
+    assert entry.get_change_message() == "No fields changed."
 
 
 # --- Never the last active admin ----------------------------------------------------------

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -64,6 +66,32 @@ def test_profile_patch_changes_names(user_client, user):
     assert (response.json()["first_name"], response.json()["last_name"]) == ("Ada", "Lovelace")
     user.refresh_from_db()
     assert (user.first_name, user.last_name) == ("Ada", "Lovelace")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [(), ("username", "email", "first_name", "last_name")],
+    ids=["empty", "same values"],
+)
+def test_profile_patch_that_changes_nothing_writes_nothing(user_client, user, fields):
+    before = user_client.get(URL).json()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = user_client.patch(URL, {name: getattr(user, name) for name in fields})
+
+    assert response.status_code == 200
+    assert response.json() == before
+    assert user_client.get(URL).json() == before
+    assert [q["sql"] for q in queries if q["sql"].startswith("UPDATE")] == []
+
+
+def test_profile_patch_that_changes_a_field_bumps_updated_at(user_client, user):
+    before = user.updated_at
+
+    user_client.patch(URL, {"first_name": user.first_name + "x"})
+
+    user.refresh_from_db()
+    assert user.updated_at > before
 
 
 def test_profile_put_replaces_identity(user_client, user):
