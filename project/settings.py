@@ -194,6 +194,12 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="30/hour"),
         "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="20/hour"),
+        # A post to a reset link reads the database and, for a good link, runs
+        # the password validators (and the slow hash once one passes). A reset
+        # takes a post or two (a refused password, then one that passes); 20
+        # an hour leaves room for a few people behind one address and matches
+        # how many links an address may ask for.
+        "password_reset_confirm": env.str("THROTTLE_PASSWORD_RESET_CONFIRM", default="20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

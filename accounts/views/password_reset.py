@@ -116,6 +116,12 @@ class PasswordResetConfirmView(PublicAPIView):
 
     parser_classes = [JSONParser, FormParser]
     renderer_classes = [renderers.JSONRenderer, PasswordResetPageRenderer]
+    throttle_scope = "password_reset_confirm"
+
+    def get_throttles(self):
+        # Only a post runs the password validators and a hash; opening the
+        # page costs one token check, as cheap as any other request.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     def perform_content_negotiation(self, request, force=False):
         # Browsers (the page, its form) get HTML; JSON in means JSON out.
@@ -185,6 +191,8 @@ class PasswordResetConfirmView(PublicAPIView):
                 "The form with the validators' messages, or the invalid link page."
             ),
             (403, "text/html"): _html("A form post without a valid CSRF token."),
+            (429, "application/json"): error_response(429),
+            (429, "text/html"): _html("A page saying to wait before trying again."),
             (503, "application/json"): error_response(503),
             (503, "text/html"): UNAVAILABLE_PAGE,
         },

@@ -19,7 +19,7 @@ OPERATIONS = {
     ("POST", "/user/logout"): (PUBLIC, {"200", *BODY, "401", "503"}),
     ("POST", "/user/request-password-reset"): (PUBLIC, {"200", *BODY, "429", "503"}),
     ("GET", "/user/reset-password/{token}"): (PUBLIC, {"200", "400", "503"}),
-    ("POST", "/user/reset-password/{token}"): (PUBLIC, {"200", *BODY, "403", "503"}),
+    ("POST", "/user/reset-password/{token}"): (PUBLIC, {"200", *BODY, "403", "429", "503"}),
     ("GET", "/user/profile"): (PROTECTED, {"200", "401", "503"}),
     ("PUT", "/user/profile"): (PROTECTED, {"200", *BODY, "401", "403", "503"}),
     ("PATCH", "/user/profile"): (PROTECTED, {"200", *BODY, "401", "403", "503"}),

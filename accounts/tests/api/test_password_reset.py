@@ -493,6 +493,33 @@ def test_reset_ends_every_older_access_and_refresh_token(api_client, user):
     )
 
 
+def _spend_reset_post_limit(address):
+    """Post to a bad link as often as one address may; each is a 400."""
+    client = APIClient(REMOTE_ADDR=address)
+    for _ in range(_rate("password_reset_confirm")):
+        assert client.post(reset_url("MQ.abc-def"), {"new_password": NEW}).status_code == 400
+
+
+def test_reset_posts_are_throttled_per_client_address(user):
+    _spend_reset_post_limit("10.0.0.7")
+    url = reset_url(tokens.make_reset_token(user))
+
+    response = APIClient(REMOTE_ADDR="10.0.0.7").post(url, {"new_password": NEW})
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert int(response["Retry-After"]) > 0
+    assert APIClient(REMOTE_ADDR="10.0.0.8").post(url, {"new_password": NEW}).json() == RESET
+
+
+def test_opening_the_reset_page_is_not_throttled(user):
+    _spend_reset_post_limit("10.0.0.7")
+
+    page = Client(REMOTE_ADDR="10.0.0.7").get(reset_url(tokens.make_reset_token(user)))
+
+    assert page.status_code == 200
+
+
 def test_change_password_ends_older_tokens_as_a_reset_does(user, client_for):
     """Change and reset share the rule: every token issued before stops working."""
     old = jwt.issue_token_pair(user)
@@ -588,6 +615,24 @@ def test_form_post_with_weak_password_shows_the_validators_messages(user):
     assert "This password is too short. It must contain at least 8 characters." in page
     assert "This password is entirely numeric." in page
     assert 'name="new_password"' in page
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_throttled_form_post_gets_a_page_saying_so(user):
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR="10.0.0.7")
+    url = reset_url(tokens.make_reset_token(user))
+    csrf = _csrf_token(client.get(url))
+    _spend_reset_post_limit("10.0.0.7")
+
+    response = _form_post(
+        client, url, {"csrfmiddlewaretoken": csrf, "new_password": NEW, "new_password_confirm": NEW}
+    )
+
+    assert response.status_code == 429
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert int(response["Retry-After"]) > 0
+    assert "Request was throttled." in response.content.decode()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
 
