@@ -1,8 +1,11 @@
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 
-from accounts.models import Role, User
-from accounts.tests.factories import UserFactory
+from accounts.models import Role, User, UserTally
+from accounts.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +66,136 @@ def test_timestamps_are_set_on_create_and_update():
 
     assert user.created_at == created
     assert user.updated_at > updated
+
+
+# --- UserTally and UserQuerySet.count() ------------------------------------------
+
+
+def _tallies():
+    return {(t.role, t.is_active): t.users for t in UserTally.objects.exclude(users=0)}
+
+
+def _grouped_counts():
+    rows = User.objects.values_list("role", "is_active").annotate(n=Count("id"))
+    return {(role, active): n for role, active, n in rows}
+
+
+def _raw_insert(n):
+    with connection.cursor() as cursor:
+        for i in range(n):
+            cursor.execute(
+                "INSERT INTO accounts_user (password, is_superuser, username, first_name,"
+                " last_name, is_active, email, role, created_at, updated_at)"
+                " VALUES ('!', %s, %s, '', '', %s, %s, %s, %s, %s)",
+                [False, f"raw{i}", i % 2 == 0, f"raw{i}@example.com", Role.USER, now(), now()],
+            )
+
+
+def _raw_delete():
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_user WHERE role = %s", [Role.ADMIN])
+
+
+WRITES = {
+    "create": lambda users: UserFactory(is_active=False),
+    "bulk_create": lambda users: User.objects.bulk_create(
+        [User(username=f"bulk{i}", email=f"bulk{i}@example.com") for i in range(3)]
+    ),
+    "raw insert": lambda users: _raw_insert(3),
+    "save with a new role": lambda users: _with(users[0], role=Role.ADMIN).save(),
+    "save with a new active flag": lambda users: _with(users[1], is_active=False).save(),
+    "save of other fields": lambda users: _with(users[2], first_name="Renamed").save(),
+    "queryset update": lambda users: User.objects.filter(role=Role.USER).update(is_active=False),
+    "queryset update of other fields": lambda users: User.objects.update(last_login=now()),
+    "delete": lambda users: users[3].delete(),
+    "queryset delete": lambda users: User.objects.filter(is_active=True).delete(),
+    "raw delete": lambda users: _raw_delete(),
+}
+
+
+def _with(user, **values):
+    for name, value in values.items():
+        setattr(user, name, value)
+    return user
+
+
+@pytest.fixture
+def users():
+    return [
+        *UserFactory.create_batch(4),
+        UserFactory(is_active=False),
+        AdminFactory(),
+        AdminFactory(is_active=False),
+    ]
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_tallies_follow_every_kind_of_write(users, write):
+    write(users)
+
+    assert _tallies() == _grouped_counts()
+
+
+def test_rolled_back_write_leaves_tallies_as_they_were(users):
+    before = _tallies()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(role=Role.USER).update(is_active=False)
+        UserFactory(username=users[0].username.upper())
+
+    assert _tallies() == before
+
+
+# Counts whose only filters are exact role / is_active matches: from the tallies.
+TALLIED = {
+    "all": lambda: User.objects.all(),
+    "role": lambda: User.objects.filter(role=Role.ADMIN),
+    "active": lambda: User.objects.filter(is_active=False),
+    "role and active": lambda: User.objects.filter(role=Role.USER).filter(is_active=True),
+    "ordered": lambda: User.objects.filter(role=Role.USER).order_by("-username"),
+}
+# Anything else: COUNT(*) on accounts_user.
+COUNTED = {
+    "search": lambda: User.objects.filter(username__icontains="user"),
+    "exclude": lambda: User.objects.exclude(role=Role.ADMIN),
+    "in": lambda: User.objects.filter(role__in=[Role.ADMIN]),
+    "or": lambda: User.objects.filter(Q(role=Role.ADMIN) | Q(is_active=False)),
+    "same field twice": lambda: User.objects.filter(role=Role.ADMIN).filter(role=Role.USER),
+    "other field": lambda: User.objects.filter(role=Role.USER, is_superuser=False),
+    "join": lambda: User.objects.filter(role=Role.USER, groups__isnull=True),
+    "slice": lambda: User.objects.filter(role=Role.USER)[:2],
+    "distinct": lambda: User.objects.filter(role=Role.USER).distinct(),
+    "none": lambda: User.objects.none(),
+}
+
+
+def _count(queryset):
+    """The count, the number of rows it should be, and the SQL that counted them."""
+    expected = len(list(queryset._chain()))
+    with CaptureQueriesContext(connection) as captured:
+        count = queryset.count()
+    return count, expected, " ".join(q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.parametrize("queryset", TALLIED.values(), ids=TALLIED.keys())
+def test_count_by_role_and_active_reads_the_tallies(users, queryset):
+    count, expected, sql = _count(queryset())
+
+    assert count == expected
+    assert "accounts_usertally" in sql
+
+
+@pytest.mark.parametrize("queryset", COUNTED.values(), ids=COUNTED.keys())
+def test_any_other_count_counts_rows(users, queryset):
+    count, expected, sql = _count(queryset())
+
+    assert count == expected
+    assert "accounts_usertally" not in sql
+
+
+def test_count_of_an_evaluated_queryset_runs_no_query(users, django_assert_num_queries):
+    queryset = User.objects.filter(role=Role.USER)
+    rows = list(queryset)
+
+    with django_assert_num_queries(0):
+        assert queryset.count() == len(rows)
