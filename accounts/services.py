@@ -4,7 +4,7 @@ management commands call these functions and nothing else writes users."""
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +40,12 @@ def _save(user, **kwargs):
         if error is None:
             raise
         raise error from None
+    except DatabaseError as exc:
+        # Django's own "Save with update_fields did not affect any rows": the
+        # account was deleted since it was read. Its subclasses are real errors.
+        if type(exc) is not DatabaseError:
+            raise
+        raise Http404(_("No User matches the given query.")) from None
     return user
 
 
@@ -78,9 +84,15 @@ def _create(user, password):
 
 
 def user_update(*, user, **fields):
-    """Change a user's identity or names (and, for admins, the active flag)."""
-    if _assign(user, fields):
-        _save(user)
+    """Change a user's identity, names or active flag, writing only what changed.
+
+    The caller's copy of the user may be stale (the profile view has the one
+    loaded when the request authenticated): writing only the changed columns
+    keeps an admin's deactivation or role change made meanwhile.
+    """
+    changed = _assign(user, fields)
+    if changed:
+        _save(user, update_fields=[*changed, "updated_at"])
     if not user.is_active:
         jwt.revoke_user_tokens(user)
     return user

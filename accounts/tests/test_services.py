@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -97,6 +98,24 @@ def test_user_update_that_changes_a_field_bumps_updated_at(user):
 
     user.refresh_from_db()
     assert user.updated_at > before
+
+
+def test_user_update_keeps_a_deactivation_made_since_the_user_was_read(user):
+    User.objects.filter(pk=user.pk).update(is_active=False)  # an admin, meanwhile
+
+    services.user_update(user=user, first_name="Changed")
+
+    user.refresh_from_db()
+    assert (user.first_name, user.is_active) == ("Changed", False)
+
+
+def test_user_update_of_an_account_deleted_since_it_was_read_is_404(user):
+    User.objects.filter(pk=user.pk).delete()
+
+    with pytest.raises(Http404):
+        services.user_update(user=user, first_name="Changed")
+
+    assert not User.objects.filter(pk=user.pk).exists()
 
 
 def test_user_admin_update_that_changes_nothing_issues_no_update(admin_user, user):
