@@ -2,6 +2,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import UniqueValidator
 
 from accounts import tokens
@@ -60,6 +61,25 @@ class UserSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
     last_login = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+# Serves user_data() for every user; its fields are built on first use.
+_USER_OUTPUT = UserSerializer()
+
+
+def user_data(user):
+    """Return what UserSerializer(user).data returns, without building a serializer's fields.
+
+    DRF deep-copies the declared fields into every serializer instance
+    (Serializer.get_fields): ~110 us of CPU per GET /user/profile, measured
+    in-process, a third of its cost beyond the bare DRF + SimpleJWT ceiling.
+    No field here reads the context or keeps state, so one instance's fields
+    serve every user and every thread, as a ListSerializer's one child serves
+    every item; a field that needs the request (a hyperlink, a method field)
+    would need a serializer per request again. The result carries a
+    serializer bound to `user`, as .data does, for the browsable API's forms.
+    """
+    return ReturnDict(_USER_OUTPUT.to_representation(user), serializer=UserSerializer(user))
 
 
 class AdminUserSerializer(UserSerializer):
