@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import platform
 import re
@@ -71,6 +72,10 @@ def main():
         SECRET_KEY=secrets.token_urlsafe(64),
         DEBUG="false",
         DB_CONN_MAX_AGE="60",
+        # As in README's production command: argon2's 100 MiB on huge pages.
+        # Read by glibc when a process starts, so it reaches the gunicorn
+        # workers and the spawned processes that time the hash, not this one.
+        GLIBC_TUNABLES="glibc.malloc.hugetlb=1",
     )
     os.environ.pop("CACHE_URL", None)
     os.environ.pop("REDIS_URL", None)
@@ -130,9 +135,12 @@ class Bench:
             self.measure_admin_list(size, sizes[0])
         self.measure_profile(size)
         # Timed next to the login runs, so both see the same machine load.
-        self.verify_seconds, self.verify_cpu_seconds = time_one_verify(self.password_hash)
         cores = os.cpu_count()
-        login = {"login_users": size}
+        self.verify_seconds, self.verify_cpu_seconds, self.verifies_per_second = hash_figures(
+            self.password_hash, cores
+        )
+        # Longer runs: at a few logins a second, a short run is mostly ramp-up.
+        login = {"login_users": size, "duration": self.args.duration * 2}
         self.interleave(
             size,
             {
@@ -318,6 +326,8 @@ class Bench:
                 name: stack.enter_context(serve(**env)) + path
                 for name, (env, path, _) in variants.items()
             }
+            for name, url in urls.items():  # warm-up, not recorded: connections, first imports
+                wrk(url, self.args, **{**variants[name][2], "duration": 2})
             for _ in range(rounds):
                 for name, url in urls.items():
                     results[name].append(wrk(url, self.args, **variants[name][2]))
@@ -377,20 +387,12 @@ class Bench:
                 f"{self.cpu_ms[(ceiling_name, big)] / self.cpu_ms[('GET /user/profile', big)]:.2f}",
                 profile >= 0.8 * ceiling,
             ),
-            _login_target(
-                "login",
-                login,
-                cores,
-                self.verify_seconds,
-                self.verify_cpu_seconds,
-                self.cpu_ms[("POST /user/login", big)],
-            ),
-            _login_target(
+            *_login_targets("login", login, cores, self, self.cpu_ms[("POST /user/login", big)]),
+            *_login_targets(
                 f"login, WEB_CONCURRENCY={cores}",
                 login_cores,
                 cores,
-                self.verify_seconds,
-                self.verify_cpu_seconds,
+                self,
                 self.cpu_ms[(f"POST /user/login (WEB_CONCURRENCY={cores})", big)],
             ),
         ]
@@ -426,22 +428,32 @@ def _loads(loads=None):
     return ", ".join(f"{load:.1f}" for load in loads or os.getloadavg())
 
 
-def _login_target(name, rps, cores, wall, cpu, login_cpu_ms):
-    """Compare logins/s with what the cores can hash: by one verify's wall and CPU time.
+def _login_targets(name, rps, cores, bench, login_cpu_ms):
+    """Compare logins/s with what the cores can hash, two ways.
 
-    The two agree with accounts.hashers' one-lane argon2; a hasher with more
-    lanes runs them on several threads, and then only the CPU time says how
-    many verifies the cores can do each second.
+    As the target states it, cores / one verify (by wall time; with the
+    one-lane argon2 of accounts.hashers its CPU time is the same). And
+    against what `cores` processes verifying at once really manage, which
+    is less: concurrent argon2 hashes share the memory bandwidth.
     """
-    by_wall, by_cpu = cores / wall, cores / cpu
-    return _target(
-        f"{name} >= 0.9 x (cores / one argon2 verify)",
-        f"{rps:.1f} req/s; / ({cores} / {wall * 1000:.0f} ms wall = {by_wall:.1f}) = "
-        f"{rps / by_wall:.2f}; / ({cores} / {cpu * 1000:.0f} ms CPU = {by_cpu:.1f}) = "
-        f"{rps / by_cpu:.2f}; one verify's CPU / workers' CPU per login: "
-        f"{cpu * 1000:.0f} / {login_cpu_ms:.0f} ms = {cpu * 1000 / login_cpu_ms:.2f}",
-        rps >= 0.9 * by_wall,
-    )
+    by_wall = cores / bench.verify_seconds
+    parallel = bench.verifies_per_second
+    return [
+        _target(
+            f"{name} >= 0.9 x (cores / one argon2 verify)",
+            f"{rps:.1f} req/s / ({cores} / {bench.verify_seconds * 1000:.0f} ms wall, "
+            f"{bench.verify_cpu_seconds * 1000:.0f} ms CPU = {by_wall:.1f}) = "
+            f"{rps / by_wall:.2f}; one verify's CPU / workers' CPU per login: "
+            f"{bench.verify_cpu_seconds * 1000:.0f} / {login_cpu_ms:.0f} ms = "
+            f"{bench.verify_cpu_seconds * 1000 / login_cpu_ms:.2f}",
+            rps >= 0.9 * by_wall,
+        ),
+        _target(
+            f"{name} >= 0.9 x verifies/s of {cores} processes verifying at once",
+            f"{rps:.1f} / {parallel:.1f} req/s = {rps / parallel:.2f}",
+            rps >= 0.9 * parallel,
+        ),
+    ]
 
 
 def _target(name, figure, met):
@@ -468,8 +480,30 @@ def md5_prefix(number):
     return hashlib.md5(str(number).encode()).hexdigest()[:10]  # noqa: S324 - seed data
 
 
+def hash_figures(encoded, cores, seconds=8.0):
+    """Time the hash alone: one verify (median wall and CPU seconds), and the
+    verifies per second of `cores` processes verifying at once.
+
+    In fresh (spawned) processes, which start with the gunicorn workers'
+    environment. The second figure is what the cores can really hash: two
+    argon2 hashes at once share the memory bandwidth, so it is less than
+    cores / one verify.
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(cores, initializer=_setup_django) as pool:
+        wall, cpu = pool.apply(time_one_verify, (encoded,))
+        counts = pool.starmap(verify_for, [(encoded, seconds)] * cores)
+    return wall, cpu, sum(counts) / seconds
+
+
+def _setup_django():
+    import django
+
+    django.setup()
+
+
 def time_one_verify(encoded):
-    """Return the median wall and CPU seconds of one password verification, in-process."""
+    """Return the median wall and CPU seconds of one password verification."""
     from django.contrib.auth.hashers import check_password
 
     walls, cpus = [], []
@@ -479,6 +513,17 @@ def time_one_verify(encoded):
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     return statistics.median(walls), statistics.median(cpus)
+
+
+def verify_for(encoded, seconds):
+    """Verify the password again and again for `seconds`; return how many times."""
+    from django.contrib.auth.hashers import check_password
+
+    count, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        assert check_password(PASSWORD, encoded)
+        count += 1
+    return count
 
 
 class SlowMailServer:
