@@ -4,7 +4,8 @@ Triggers rather than code in accounts.services: they see every write to
 accounts_user, bulk and raw SQL included, inside the writing transaction. On
 PostgreSQL, inserts and deletes are tallied once per statement (a bulk load
 of a million rows updates at most four tally rows), a change of role or
-active flag once per changed row. Other databases get no triggers, and
+active flag once per changed row, and TRUNCATE empties the tallies. SQLite
+has no TRUNCATE; its unqualified DELETE fires the row triggers. Other databases get no triggers, and
 UserQuerySet.count() does not read the tallies there.
 """
 
@@ -38,6 +39,14 @@ POSTGRESQL = [
     $$
     """,
     """
+    CREATE FUNCTION accounts_usertally_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM accounts_usertally;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
     CREATE TRIGGER accounts_usertally_insert AFTER INSERT ON accounts_user
     REFERENCING NEW TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_add('1')
@@ -53,13 +62,20 @@ POSTGRESQL = [
     WHEN (OLD.role IS DISTINCT FROM NEW.role OR OLD.is_active IS DISTINCT FROM NEW.is_active)
     EXECUTE FUNCTION accounts_usertally_move()
     """,
+    # TRUNCATE fires no row or DELETE triggers.
+    """
+    CREATE TRIGGER accounts_usertally_truncate AFTER TRUNCATE ON accounts_user
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_clear()
+    """,
 ]
 POSTGRESQL_DROP = [
     "DROP TRIGGER IF EXISTS accounts_usertally_insert ON accounts_user",
     "DROP TRIGGER IF EXISTS accounts_usertally_delete ON accounts_user",
     "DROP TRIGGER IF EXISTS accounts_usertally_update ON accounts_user",
+    "DROP TRIGGER IF EXISTS accounts_usertally_truncate ON accounts_user",
     "DROP FUNCTION IF EXISTS accounts_usertally_add()",
     "DROP FUNCTION IF EXISTS accounts_usertally_move()",
+    "DROP FUNCTION IF EXISTS accounts_usertally_clear()",
 ]
 
 _SQLITE_ADD = """

@@ -199,3 +199,11 @@ def test_count_of_an_evaluated_queryset_runs_no_query(users, django_assert_num_q
 
     with django_assert_num_queries(0):
         assert queryset.count() == len(rows)
+
+
+@pytest.mark.usefixtures("on_postgres")
+def test_truncate_empties_the_tallies(users):
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_user CASCADE")
+
+    assert _tallies() == {} == _grouped_counts()
