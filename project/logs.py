@@ -68,12 +68,19 @@ class JsonFormatter(logging.Formatter):
 
 
 class OnlyExceptions(logging.Filter):
-    """Keep only records carrying an exception.
+    """Keep only records carrying an exception, other than a lost dependency.
 
     Django's `django.request` logger repeats every 4xx/5xx response
     ("Not Found: /path") that the request line already records; the ones
-    worth keeping are crashes, which carry their traceback.
+    worth keeping are crashes, which carry their traceback. A database or
+    cache that is down is not a crash: project.middleware answers 503 and
+    logs one warning for it, without a traceback.
     """
 
     def filter(self, record):
-        return record.exc_info is not None
+        if record.exc_info is None:
+            return False
+        # Imported here: the module-level import would load Django into gunicorn's master.
+        from project.middleware import DEPENDENCY_ERRORS
+
+        return not isinstance(record.exc_info[1], DEPENDENCY_ERRORS)

@@ -1,6 +1,7 @@
 """The service answers 503 while its database or cache is gone, and recovers alone."""
 
 import copy
+import logging
 import time
 
 import pytest
@@ -123,20 +124,39 @@ class UnreachableDatabaseMiddleware:
         return self.get_response(request)
 
 
-def test_database_lost_in_a_middleware_answers_503_json(db, settings):
-    # Django turns an exception raised in a middleware into a 500 response
-    # before RequestLogMiddleware sees it; that 500 must still become a 503.
-    api_client = APIClient(raise_request_exception=False)
+@pytest.fixture
+def client_losing_database_in_a_middleware(db, settings):
     settings.MIDDLEWARE = [
         settings.MIDDLEWARE[0],
         "project.tests.test_outage.UnreachableDatabaseMiddleware",
         *settings.MIDDLEWARE[1:],
     ]
+    return APIClient(raise_request_exception=False)
 
-    response = api_client.get("/healthz")
+
+def test_database_lost_in_a_middleware_answers_503_json(client_losing_database_in_a_middleware):
+    # Django turns an exception raised in a middleware into a 500 response
+    # before RequestLogMiddleware sees it; that 500 must still become a 503.
+    response = client_losing_database_in_a_middleware.get("/healthz")
 
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
+
+
+def test_database_lost_in_a_middleware_logs_no_traceback(client_losing_database_in_a_middleware):
+    """The 503 and one warning; not Django's "Internal Server Error" with a traceback."""
+    logged = []
+    handler = logging.Handler()
+    handler.emit = logged.append
+    # On the logger itself, so it sees what passes the logger's filters.
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client_losing_database_in_a_middleware.get("/healthz")
+    finally:
+        logger.removeHandler(handler)
+
+    assert logged == []
 
 
 def test_api_answers_503_while_cache_is_down(api_client, db):
