@@ -151,22 +151,24 @@ class User(AbstractUser):
 
 
 class UserTally(models.Model):
-    """How many accounts have each role and active flag, for counting without a scan.
+    """Changes in how many accounts have each role and active flag; their sum is the count.
 
-    Database triggers (migration 0003) keep these rows, in the transaction
+    Database triggers (migration 0003) write these rows in the transaction
     that inserts, deletes or re-roles users, whatever writes them: the ORM,
     bulk_create(), raw SQL. A sum read from here is therefore exactly what
     COUNT(*) would say in the same snapshot. Nothing else writes this table.
+
+    On PostgreSQL a write only ever adds rows (+n or -n per role and state)
+    and now and then folds them into one per role and state: a counter row
+    updated in place would be held locked by each writer until its commit,
+    so that concurrent transactions changing several counters would wait for
+    each other, and could deadlock. SQLite lets one writer in at a time and
+    keeps one row per role and state.
     """
 
     role = models.CharField(max_length=5, choices=Role.choices)
     is_active = models.BooleanField()
     users = models.BigIntegerField()
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["role", "is_active"], name="accounts_usertally_unique"),
-        ]
-
     def __str__(self):
-        return f"{self.role}, active={self.is_active}: {self.users}"
+        return f"{self.role}, active={self.is_active}: {self.users:+}"

@@ -1,11 +1,15 @@
 """UserTally, and the triggers that keep it: per-role, per-state account counts.
 
 Triggers rather than code in accounts.services: they see every write to
-accounts_user, bulk and raw SQL included, inside the writing transaction. On
-PostgreSQL, inserts and deletes are tallied once per statement (a bulk load
-of a million rows updates at most four tally rows), a change of role or
-active flag once per changed row, and TRUNCATE empties the tallies. SQLite
-has no TRUNCATE; its unqualified DELETE fires the row triggers. Other databases get no triggers, and
+accounts_user, bulk and raw SQL included, inside the writing transaction.
+
+On PostgreSQL each INSERT, UPDATE or DELETE statement adds at most four
+rows, one per role and state whose count it changed (a bulk load of a
+million users adds one), and no writer waits for another: an insert takes
+no lock that another insert needs. Every 64th tally row folds the table back
+to one row per role and state, unless another transaction is folding it.
+TRUNCATE empties it. SQLite lets one writer in at a time; its row triggers
+keep one row per role and state. Other databases get no triggers, and
 UserQuerySet.count() does not read the tallies there.
 """
 
@@ -14,26 +18,44 @@ from django.db import migrations, models
 POSTGRESQL = [
     """
     CREATE FUNCTION accounts_usertally_add() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        fold boolean;
     BEGIN
-        -- TG_ARGV[0]: 1 for inserted rows, -1 for deleted ones. Ordered, so
-        -- that concurrent writers lock the tally rows in the same order.
-        INSERT INTO accounts_usertally AS t (role, is_active, users)
-        SELECT role, is_active, TG_ARGV[0]::bigint * count(*) FROM changed
-        GROUP BY role, is_active ORDER BY role, is_active
-        ON CONFLICT (role, is_active) DO UPDATE SET users = t.users + excluded.users;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE FUNCTION accounts_usertally_move() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO accounts_usertally AS t (role, is_active, users)
-        SELECT * FROM (
-            VALUES (OLD.role, OLD.is_active, -1::bigint), (NEW.role, NEW.is_active, 1::bigint)
-        ) AS moved (role, is_active, users)
-        ORDER BY role, is_active
-        ON CONFLICT (role, is_active) DO UPDATE SET users = t.users + excluded.users;
+        -- Each branch reads only the transition tables its trigger declares.
+        IF TG_OP = 'INSERT' THEN
+            WITH added AS (
+                INSERT INTO accounts_usertally (role, is_active, users)
+                SELECT role, is_active, count(*) FROM new_rows GROUP BY role, is_active
+                RETURNING id
+            ) SELECT bool_or(mod(id, 64) = 0) INTO fold FROM added;
+        ELSIF TG_OP = 'DELETE' THEN
+            WITH added AS (
+                INSERT INTO accounts_usertally (role, is_active, users)
+                SELECT role, is_active, -count(*) FROM old_rows GROUP BY role, is_active
+                RETURNING id
+            ) SELECT bool_or(mod(id, 64) = 0) INTO fold FROM added;
+        ELSE
+            WITH added AS (
+                INSERT INTO accounts_usertally (role, is_active, users)
+                SELECT role, is_active, sum(change) FROM (
+                    SELECT role, is_active, 1 AS change FROM new_rows
+                    UNION ALL
+                    SELECT role, is_active, -1 FROM old_rows
+                ) AS moved
+                GROUP BY role, is_active HAVING sum(change) <> 0
+                RETURNING id
+            ) SELECT bool_or(mod(id, 64) = 0) INTO fold FROM added;
+        END IF;
+        -- The folding transaction deletes only rows committed before it (and
+        -- its own); rows other writers add meanwhile stay, as they must.
+        IF fold AND pg_try_advisory_xact_lock(hashtext('accounts_usertally')) THEN
+            WITH gone AS (
+                DELETE FROM accounts_usertally RETURNING role, is_active, users
+            )
+            INSERT INTO accounts_usertally (role, is_active, users)
+            SELECT role, is_active, sum(users) FROM gone
+            GROUP BY role, is_active HAVING sum(users) <> 0;
+        END IF;
         RETURN NULL;
     END
     $$
@@ -48,19 +70,20 @@ POSTGRESQL = [
     """,
     """
     CREATE TRIGGER accounts_usertally_insert AFTER INSERT ON accounts_user
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_add('1')
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_add()
     """,
     """
     CREATE TRIGGER accounts_usertally_delete AFTER DELETE ON accounts_user
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_add('-1')
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_add()
     """,
+    # Every UPDATE, whichever columns it sets: PostgreSQL allows no column
+    # list with transition tables. One that changes no role or state adds nothing.
     """
-    CREATE TRIGGER accounts_usertally_update AFTER UPDATE OF role, is_active ON accounts_user
-    FOR EACH ROW
-    WHEN (OLD.role IS DISTINCT FROM NEW.role OR OLD.is_active IS DISTINCT FROM NEW.is_active)
-    EXECUTE FUNCTION accounts_usertally_move()
+    CREATE TRIGGER accounts_usertally_update AFTER UPDATE ON accounts_user
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_usertally_add()
     """,
     # TRUNCATE fires no row or DELETE triggers.
     """
@@ -74,13 +97,16 @@ POSTGRESQL_DROP = [
     "DROP TRIGGER IF EXISTS accounts_usertally_update ON accounts_user",
     "DROP TRIGGER IF EXISTS accounts_usertally_truncate ON accounts_user",
     "DROP FUNCTION IF EXISTS accounts_usertally_add()",
-    "DROP FUNCTION IF EXISTS accounts_usertally_move()",
     "DROP FUNCTION IF EXISTS accounts_usertally_clear()",
 ]
 
 _SQLITE_ADD = """
-    INSERT INTO accounts_usertally (role, is_active, users) VALUES ({row}.role, {row}.is_active, {n})
-    ON CONFLICT (role, is_active) DO UPDATE SET users = users + excluded.users;
+    INSERT INTO accounts_usertally (role, is_active, users)
+    SELECT {row}.role, {row}.is_active, 0 WHERE NOT EXISTS (
+        SELECT 1 FROM accounts_usertally WHERE role = {row}.role AND is_active = {row}.is_active
+    );
+    UPDATE accounts_usertally SET users = users + {n}
+    WHERE role = {row}.role AND is_active = {row}.is_active;
 """
 SQLITE = [
     f"""
@@ -151,13 +177,6 @@ class Migration(migrations.Migration):
                 ("is_active", models.BooleanField()),
                 ("users", models.BigIntegerField()),
             ],
-            options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("role", "is_active"), name="accounts_usertally_unique"
-                    )
-                ],
-            },
         ),
         migrations.RunPython(create_triggers, drop_triggers),
     ]

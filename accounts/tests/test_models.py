@@ -1,6 +1,8 @@
+import threading
+
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Count, Q, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import now
 
@@ -72,7 +74,8 @@ def test_timestamps_are_set_on_create_and_update():
 
 
 def _tallies():
-    return {(t.role, t.is_active): t.users for t in UserTally.objects.exclude(users=0)}
+    rows = UserTally.objects.values_list("role", "is_active").annotate(n=Sum("users"))
+    return {(role, active): n for role, active, n in rows if n}
 
 
 def _grouped_counts():
@@ -207,3 +210,45 @@ def test_truncate_empties_the_tallies(users):
         cursor.execute("TRUNCATE accounts_user CASCADE")
 
     assert _tallies() == {} == _grouped_counts()
+
+
+@pytest.mark.usefixtures("on_postgres")
+@pytest.mark.django_db(transaction=True)
+def test_tallies_stay_exact_under_concurrent_writers():
+    """Writers in parallel transactions, each touching several tally rows: the
+    triggers' upserts serialize on the rows they change, and nothing is lost."""
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(15):
+                with transaction.atomic():
+                    user = UserFactory(username=f"w{n}x{i}", is_active=i % 2 == 0)
+                    User.objects.filter(pk=user.pk).update(
+                        is_active=not user.is_active, role=Role.ADMIN if i % 3 else Role.USER
+                    )
+                    if i % 4 == 0:
+                        user.delete()
+        except Exception as exc:  # reported below, with the test's failure
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert _tallies() == _grouped_counts()
+    assert sum(_tallies().values()) == 6 * 11
+
+
+@pytest.mark.usefixtures("on_postgres")
+def test_tally_rows_are_folded_as_they_accumulate():
+    for _ in range(200):
+        UserFactory()  # an INSERT statement each: a tally row each
+
+    assert UserTally.objects.count() <= 64 + len(Role.values) * 2
+    assert _tallies() == _grouped_counts()
