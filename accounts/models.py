@@ -18,7 +18,7 @@ class UserQuerySet(models.QuerySet):
         COUNT(*) reads every row it counts: at a million accounts, about 50 ms
         for the admin list's unfiltered count, on every page. Counts whose
         only filters are `role=` and `is_active=` (the admin list's filters, on
-        the API and the admin site) are sums of at most four tallies instead.
+        the API and the admin site) are sums over the few UserTally rows instead.
         """
         filters = None if self._result_cache is not None else self._tally_filters()
         if filters is None:

@@ -49,18 +49,25 @@ def _save(user, **kwargs):
     return user
 
 
-def _assign(user, fields):
-    """Set the fields; return the names whose stored value would change.
+def _apply(user, fields):
+    """Write the fields whose stored value changes; end the tokens of an inactive user.
 
     Compared after clean()'s normalization (NFKC usernames, lower-case email
-    domains), so a write that changes nothing can skip the save: no UPDATE,
-    and updated_at keeps saying when the account last changed.
+    domains), so a write that changes nothing skips the save: no UPDATE, and
+    updated_at keeps saying when the account last changed. Only the changed
+    columns are written, so a stale copy of the user cannot undo a change
+    made meanwhile by someone else.
     """
     before = {name: getattr(user, name) for name in fields}
     for name, value in fields.items():
         setattr(user, name, value)
     user.clean()
-    return [name for name, value in before.items() if getattr(user, name) != value]
+    changed = [name for name, value in before.items() if getattr(user, name) != value]
+    if changed:
+        _save(user, update_fields=[*changed, "updated_at"])
+    if not user.is_active:
+        jwt.revoke_user_tokens(user)
+    return user
 
 
 def user_register(*, username, email, password, first_name="", last_name=""):
@@ -87,15 +94,9 @@ def user_update(*, user, **fields):
     """Change a user's identity, names or active flag, writing only what changed.
 
     The caller's copy of the user may be stale (the profile view has the one
-    loaded when the request authenticated): writing only the changed columns
-    keeps an admin's deactivation or role change made meanwhile.
+    loaded when the request authenticated).
     """
-    changed = _assign(user, fields)
-    if changed:
-        _save(user, update_fields=[*changed, "updated_at"])
-    if not user.is_active:
-        jwt.revoke_user_tokens(user)
-    return user
+    return _apply(user, fields)
 
 
 @transaction.atomic
@@ -152,12 +153,7 @@ def user_admin_update(*, actor, user, **fields):
     _authorize(policies.can_update_user, actor, target)
     if fields.get("is_active") is False:
         _keep_an_active_admin(target, rows)
-    changed = _assign(target, fields)
-    if changed:
-        _save(target, update_fields=[*changed, "updated_at"])
-    if not target.is_active:
-        jwt.revoke_user_tokens(target)
-    return target
+    return _apply(target, fields)
 
 
 @transaction.atomic
