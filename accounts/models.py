@@ -3,6 +3,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import connections, models
 from django.db.models.functions import Upper
 from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -172,3 +173,64 @@ class UserTally(models.Model):
 
     def __str__(self):
         return f"{self.role}, active={self.is_active}: {self.users:+}"
+
+
+class EventType(models.TextChoices):
+    """What a security event records; the contract names these types."""
+
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Wrong password")
+    LOCKED = "locked", _("Locked after failed logins")
+    UNLOCKED = "unlocked", _("Unlocked")
+    LOGOUT = "logout", _("Logged out")
+    LOGOUT_ALL = "logout_all", _("Logged out of all sessions")
+    SESSION_ENDED = "session_ended", _("Session ended")
+    TOKEN_REUSE = "token_reuse", _("Session ended: refresh token reused")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    EMAIL_VERIFIED = "email_verified", _("Email verified")
+    EMAIL_CHANGE_REQUESTED = "email_change_requested", _("Email change requested")
+    EMAIL_CHANGED = "email_changed", _("Email changed")
+    ADMIN_CHANGE = "admin_change", _("Changed by an admin")
+
+
+class SecurityEvent(models.Model):
+    """One thing that happened to an account's security, as the account's history shows it.
+
+    Written by accounts.events.record() in the transaction of the change it
+    describes. `session_id` and `actor` are plain references: an event
+    outlives the session it names, and the admin who acted may be deleted.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="security_events")
+    type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=256, blank=True)
+    # Null, not "", where no session is concerned: the API shows null.
+    session_id = models.CharField(_("session"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [
+            # The history lists, newest first, with or without ?type=.
+            models.Index(fields=["user", "-created_at", "-id"], name="accounts_event_user_idx"),
+            models.Index(
+                fields=["user", "type", "-created_at", "-id"], name="accounts_event_type_idx"
+            ),
+            # The retention prune.
+            models.Index(fields=["created_at"], name="accounts_event_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(type__in=EventType.values),
+                name="accounts_event_type_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,44 @@
+"""The errors the services raise, in the accounts' own terms.
+
+Services know no HTTP: project.errors maps these to 404, 403 and 409 for
+the API, and the admin site shows them as messages. Invalid input is
+Django's own ValidationError, which both already understand.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountError(Exception):
+    """A refused request: a human-readable message and a stable code."""
+
+    default_message = _("The request cannot be carried out.")
+    default_code = "error"
+
+    def __init__(self, message=None, code=None):
+        self.message = message or self.default_message
+        self.code = code or self.default_code
+        super().__init__(self.message)
+
+    def __str__(self):
+        return str(self.message)
+
+
+class NotFound(AccountError):
+    """The account (or session) the request names does not exist."""
+
+    default_message = _("Not found.")
+    default_code = "not_found"
+
+
+class NotAllowed(AccountError):
+    """The policy refuses this actor this action."""
+
+    default_message = _("You do not have permission to perform this action.")
+    default_code = "permission_denied"
+
+
+class Conflict(AccountError):
+    """The request is valid but the current state forbids it."""
+
+    default_message = _("The request conflicts with the current state of the resource.")
+    default_code = "conflict"
