@@ -9,16 +9,16 @@ same rules here as on /api/user/.
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import policies, services
+from accounts.exceptions import AccountError, NotFound
 from accounts.models import User
 from accounts.views.users import GRANTED_ADMIN, REVOKED_ADMIN
-from project.errors import Conflict
 
 # What the change form may write; the role changes only through the actions,
 # and superusers are made by `createadmin`, as on the API.
@@ -47,13 +47,11 @@ class PasswordChangeForm(auth_forms.AdminPasswordChangeForm):
 
 def _refusal(exc):
     """Say in a sentence why a service refused an action."""
-    if isinstance(exc, Conflict):
-        return str(exc.detail)
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
-    if isinstance(exc, Http404):
+    if isinstance(exc, NotFound):
         return _("This user no longer exists.")
-    return _("You do not have permission to perform this action.")
+    return str(exc)
 
 
 @admin.register(User)
@@ -171,7 +169,7 @@ class UserAdmin(auth_admin.UserAdmin):
                 with transaction.atomic():
                     service(actor=request.user, user=user)
                     self.log_change(request, user, log_message)
-            except (Conflict, PermissionDenied, ValidationError, Http404) as exc:
+            except (AccountError, ValidationError) as exc:
                 self.message_user(request, f"{user}: {_refusal(exc)}", messages.ERROR)
             else:
                 done += 1
@@ -195,10 +193,10 @@ class UserAdmin(auth_admin.UserAdmin):
         return self._refusing_conflicts(request, super().response_action, request, queryset)
 
     def _refusing_conflicts(self, request, view, *args):
-        """Run an admin view atomically; a 409 from a service becomes an error message."""
+        """Run an admin view atomically; a service's refusal becomes an error message."""
         try:
             with transaction.atomic():
                 return view(*args)
-        except Conflict as exc:
+        except AccountError as exc:
             self.message_user(request, _refusal(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

@@ -3,15 +3,16 @@ management commands call these functions and nothing else writes users."""
 
 from functools import partial
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts import emails, jwt, policies, tokens
+from accounts.exceptions import Conflict, NotAllowed, NotFound
 from accounts.models import Role, User
-from project.errors import Conflict
+
+USER_NOT_FOUND = _("No User matches the given query.")
 
 
 def _unique_violation(exc):
@@ -45,7 +46,7 @@ def _save(user, **kwargs):
         # account was deleted since it was read. Its subclasses are real errors.
         if type(exc) is not DatabaseError:
             raise
-        raise Http404(_("No User matches the given query.")) from None
+        raise NotFound(USER_NOT_FOUND) from None
     return user
 
 
@@ -126,13 +127,13 @@ def _lock_for_admin_write(*, actor, user):
     query = Q(pk__in=[actor.pk, user.pk]) | Q(role=Role.ADMIN, is_active=True)
     rows = {row.pk: row for row in User.objects.select_for_update().filter(query).order_by("pk")}
     if user.pk not in rows:
-        raise Http404(_("No User matches the given query."))
+        raise NotFound(USER_NOT_FOUND)
     return rows.get(actor.pk), rows[user.pk], rows
 
 
 def _authorize(rule, actor, target):
     if actor is None or not rule(actor, target):
-        raise PermissionDenied
+        raise NotAllowed
 
 
 def _keep_an_active_admin(target, rows):

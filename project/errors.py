@@ -22,6 +22,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts import exceptions as account_errors
+
 # Pages that only ever answer in HTML, errors included.
 HTML_PREFIXES = ("/admin/", "/api-auth/", "/swagger-ui", "/redoc")
 # Pages that answer in HTML to a browser and in JSON to an API client.
@@ -48,9 +50,20 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+# The services' refusals, in HTTP terms; each keeps its message and code.
+ACCOUNT_ERRORS = {
+    account_errors.NotFound: exceptions.NotFound,
+    account_errors.NotAllowed: exceptions.PermissionDenied,
+    account_errors.Conflict: Conflict,
+}
+
+
 def exception_handler(exc, context):
-    """Answer with DRF's shapes, mapping Django's errors and a lost database too."""
-    if isinstance(exc, DjangoValidationError):
+    """Answer with DRF's shapes, mapping Django's and the services' errors and a lost database."""
+    refusal = next((http for kind, http in ACCOUNT_ERRORS.items() if isinstance(exc, kind)), None)
+    if refusal is not None:
+        exc = refusal(exc.message, code=exc.code)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, RequestDataTooBig):
         # DRF reads JSON and form bodies through Django's request.body, which

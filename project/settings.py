@@ -178,7 +178,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "project.parsers.JSONParser",
+        "accounts.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "project.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "project.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "accounts.openapi.AutoSchema",
     # Client addresses come from the socket unless proxies are declared.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
@@ -224,7 +224,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["project.openapi.strip_optional_slash"],
+    "PREPROCESSING_HOOKS": ["accounts.openapi.strip_optional_slash"],
     # No call to validator.swagger.io: the docs work with no internet access.
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
 }

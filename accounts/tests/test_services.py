@@ -1,11 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import jwt, services
+from accounts.exceptions import NotFound
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
 
@@ -112,7 +112,7 @@ def test_user_update_keeps_a_deactivation_made_since_the_user_was_read(user):
 def test_user_update_of_an_account_deleted_since_it_was_read_is_404(user):
     User.objects.filter(pk=user.pk).delete()
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.user_update(user=user, first_name="Changed")
 
     assert not User.objects.filter(pk=user.pk).exists()

@@ -9,6 +9,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import jwt, services
+from accounts.openapi import error_response
+from accounts.schema import USER_EXAMPLE
 from accounts.serializers import (
     LoginSerializer,
     MessageSerializer,
@@ -20,7 +22,6 @@ from accounts.serializers import (
 )
 from accounts.throttles import LoginFailureThrottle
 from accounts.views.public import PublicAPIView
-from project.openapi import USER_EXAMPLE, error_response
 
 # Examples shown in the API docs, taken from the original service's README.
 TOKEN_PAIR_EXAMPLE = OpenApiExample(

@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import services, tokens
+from accounts.openapi import error_response
+from accounts.parsers import JSONParser
 from accounts.serializers import (
     MessageSerializer,
     PasswordResetConfirmSerializer,
@@ -31,8 +33,6 @@ from accounts.serializers import (
 )
 from accounts.throttles import PasswordResetEmailThrottle
 from accounts.views.public import PublicAPIView
-from project.openapi import error_response
-from project.parsers import JSONParser
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 RESET_REQUESTED = _("If an account with that email exists, a password reset link has been sent.")

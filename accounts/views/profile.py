@@ -5,13 +5,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.schema import USER_EXAMPLE
 from accounts.serializers import (
     ChangePasswordSerializer,
     MessageSerializer,
     UserSerializer,
     user_data,
 )
-from project.openapi import USER_EXAMPLE
 
 _PROFILE_EXAMPLE = OpenApiExample("Profile", response_only=True, value=USER_EXAMPLE)
 _PROFILE_UPDATE_EXAMPLE = OpenApiExample(

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.models import Role, User
+from accounts.openapi import AutoSchema, error_response
 from accounts.permissions import IsAdminRole, UserPolicy
 from accounts.serializers import (
     AdminUpdatedSerializer,
@@ -26,7 +27,6 @@ from accounts.serializers import (
     MessageSerializer,
     UserSerializer,
 )
-from project.openapi import AutoSchema, error_response
 
 GRANTED_ADMIN = _("Granted admin privileges.")
 REVOKED_ADMIN = _("Revoked admin privileges.")

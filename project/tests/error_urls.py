@@ -9,6 +9,7 @@ from django.views import View
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from accounts import exceptions as account_errors
 from project.urls import handler400, handler403, handler404, handler500, urlpatterns
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
@@ -43,6 +44,12 @@ urlpatterns = [
     path("test/api/database", _failing_api_view(OperationalError("connection refused"))),
     path("test/api/too-big", _failing_api_view(RequestDataTooBig("too big"))),
     path("test/api/denied", _failing_api_view(PermissionDenied())),
+    path("test/api/missing", _failing_api_view(account_errors.NotFound("No such thing."))),
+    path("test/api/refused", _failing_api_view(account_errors.NotAllowed())),
+    path(
+        "test/api/conflict",
+        _failing_api_view(account_errors.Conflict("It clashes.", code="clash")),
+    ),
     path(
         "test/api/invalid",
         _failing_api_view(DjangoValidationError({"email": ["Enter a valid email address."]})),

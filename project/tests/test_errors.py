@@ -89,6 +89,28 @@ def test_django_permission_denied_in_drf_view_is_json_403(client):
     }
 
 
+@pytest.mark.parametrize(
+    ("path", "status", "body"),
+    [
+        ("/test/api/missing", 404, {"detail": "No such thing.", "code": "not_found"}),
+        (
+            "/test/api/refused",
+            403,
+            {
+                "detail": "You do not have permission to perform this action.",
+                "code": "permission_denied",
+            },
+        ),
+        ("/test/api/conflict", 409, {"detail": "It clashes.", "code": "clash"}),
+    ],
+)
+def test_service_refusals_in_drf_view_keep_their_message_and_code(client, path, status, body):
+    response = client.get(path)
+
+    assert response.status_code == status
+    assert response.json() == body
+
+
 def test_request_data_too_big_in_drf_view_is_413(client):
     response = client.get("/test/api/too-big")
 

@@ -6,13 +6,12 @@ import threading
 import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
-from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import jwt, services
+from accounts.exceptions import NotAllowed, NotFound
 from accounts.models import Role, User
 from accounts.tests.factories import AdminFactory, SuperuserFactory, UserFactory
 from accounts.tests.test_policies import ACTORS, TARGETS, allowed
@@ -544,7 +543,7 @@ def test_two_superusers_demoting_each_other_leave_one_admin(superuser):
     other = SuperuserFactory()
     services.user_revoke_admin(actor=superuser, user=other)
     # `other` still holds its old ADMIN role in memory.
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.user_revoke_admin(actor=other, user=superuser)
     superuser.refresh_from_db()
     assert superuser.role == Role.ADMIN
@@ -576,7 +575,7 @@ def test_concurrent_mutual_demotions_wait_for_each_other(on_postgres):
         try:
             services.user_revoke_admin(actor=second, user=first)
             outcome["second"] = "demoted first"
-        except PermissionDenied:
+        except NotAllowed:
             outcome["second"] = "refused"
         finally:
             connections.close_all()
@@ -598,7 +597,7 @@ def test_concurrent_mutual_demotions_wait_for_each_other(on_postgres):
 def test_a_deactivated_admin_acting_on_a_stale_copy_is_refused(superuser):
     other = SuperuserFactory()
     services.user_admin_update(actor=superuser, user=other, is_active=False)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.user_delete(actor=other, user=superuser)
     assert User.objects.filter(pk=superuser.pk).exists()
 
@@ -674,9 +673,9 @@ def test_a_user_deleted_between_read_and_write_is_404():
     stale = UserFactory()
     User.objects.filter(pk=stale.pk).delete()
     for service in (services.user_delete, services.user_grant_admin):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             service(actor=actor, user=stale)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.user_admin_update(actor=actor, user=stale, first_name="x")
 
 
