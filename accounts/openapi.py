@@ -21,7 +21,7 @@ from rest_framework.settings import api_settings
 from accounts.schema import EXAMPLES
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
-DIGITS_PATTERNS = ("^[0-9]+$", r"^\d+$")
+DIGITS_PATTERNS = ("^[0-9]+$", r"^\d+$", "^[1-9][0-9]*$")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -205,7 +205,7 @@ class AutoSchema(BaseAutoSchema):
         return lookup in uritemplate.variables(self.path)
 
     def _resolve_path_parameters(self, variables):
-        """Type digit-only path parameters (`[0-9]+` in the URL) as integers."""
+        """Type digit-only path parameters (`[1-9][0-9]*` in the URL) as integers."""
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
             if parameter["schema"].get("pattern") in DIGITS_PATTERNS:

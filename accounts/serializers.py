@@ -6,20 +6,21 @@ from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import UniqueValidator
 
 from accounts import tokens
+from accounts.fields import StrictCharField, StrictEmailField
 from accounts.models import Role, User
 
 # Long enough for any passphrase, short enough that hashing it is cheap.
 PASSWORD_MAX_LENGTH = 256
 
 
-class UsernameField(serializers.CharField):
+class UsernameField(StrictCharField):
     """A username, NFKC-normalized before validation as Django does on save."""
 
     def to_internal_value(self, data):
         return User.normalize_username(super().to_internal_value(data))
 
 
-class NormalizedEmailField(serializers.EmailField):
+class NormalizedEmailField(StrictEmailField):
     """An email address with its domain lowercased, as Django's user manager does."""
 
     def to_internal_value(self, data):
@@ -54,8 +55,8 @@ class UserSerializer(serializers.Serializer):
         max_length=254,
         validators=[_unique_ci(_("A user with that email already exists."))],
     )
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
     active = serializers.BooleanField(source="is_active", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
@@ -91,7 +92,7 @@ class AdminUserSerializer(UserSerializer):
 class RegisterSerializer(UserSerializer):
     """Sign-up input: the user object's writable fields plus a password."""
 
-    password = serializers.CharField(
+    password = StrictCharField(
         write_only=True,
         max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
@@ -109,19 +110,19 @@ class RegisterSerializer(UserSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=False)
-    password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+    username = StrictCharField(max_length=150, trim_whitespace=False)
+    password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
 
 
 class RefreshTokenSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=4096)
+    refresh_token = StrictCharField(max_length=4096)
 
 
 class ChangePasswordSerializer(serializers.Serializer):
     default_error_messages = {"wrong_password": _("Your current password was entered incorrectly.")}
 
-    current_password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+    current_password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+    new_password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
 
     def validate_current_password(self, value):
         if not self.context["request"].user.check_password(value):
@@ -138,7 +139,7 @@ class ChangePasswordSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     """A success body carrying one human-readable message."""
 
-    msg = serializers.CharField()
+    msg = StrictCharField()
 
 
 class RegisteredSerializer(MessageSerializer):
@@ -150,20 +151,20 @@ class AdminUpdatedSerializer(MessageSerializer):
 
 
 class TokenPairSerializer(serializers.Serializer):
-    access_token = serializers.CharField()
-    refresh_token = serializers.CharField()
-    token_type = serializers.CharField()
+    access_token = StrictCharField()
+    refresh_token = StrictCharField()
+    token_type = StrictCharField()
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
 
 
 class PasswordResetRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class ResetRequestedSerializer(serializers.Serializer):
     """The one answer to every well-formed reset request (the original's `message` key)."""
 
-    message = serializers.CharField()
+    message = StrictCharField()
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
@@ -179,13 +180,13 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
         "password_mismatch": _("The two passwords do not match."),
     }
 
-    token = serializers.CharField(
+    token = StrictCharField(
         required=False, max_length=512, help_text="Optional; must equal the token in the URL."
     )
-    new_password = serializers.CharField(
+    new_password = StrictCharField(
         max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"}
     )
-    new_password_confirm = serializers.CharField(
+    new_password_confirm = StrictCharField(
         required=False,
         max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,

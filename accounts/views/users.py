@@ -145,8 +145,10 @@ class UserAdminViewSet(
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering_fields = ["id", "username", "email", "created_at", "last_login"]
     ordering = ["id"]
-    # Non-numeric ids never reach the database: the URL does not match (404).
-    lookup_value_regex = r"[0-9]+"
+    # One spelling per id: ASCII digits without leading zeros. Anything else
+    # (`01`, `+1`, a fullwidth digit, `abc`) never reaches the database: the URL does not
+    # match (404), so `/api/user/01` cannot reach the account `/api/user/1` is.
+    lookup_value_regex = r"[1-9][0-9]*"
 
     def update(self, request, *args, **kwargs):
         user = self.get_object()

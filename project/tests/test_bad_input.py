@@ -19,6 +19,10 @@ from accounts.tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 NUL = "\x00"
+# JSON values that are not strings, written as a client would send them;
+# 1e400 is a valid JSON number that Python reads as infinity.
+NOT_STRINGS = ["123", "0", "-1", "1.5", "1e400", "-1e400", "true", "false"]
+NOT_STRINGS += ["[]", '["a"]', "{}", '{"a": "b"}']
 VALID_BODIES = {
     "/user/register": {
         "username": "newcomer",
@@ -85,6 +89,10 @@ def nothing_stored(caller):
     assert after == before
     caller.refresh_from_db()
     assert caller.check_password(PASSWORD)
+
+
+def _not_strings(fields):
+    return {field: ["Not a valid string."] for field in fields}
 
 
 def _untimed(body):
@@ -164,13 +172,13 @@ class TestEveryEndpoint:
         else:
             _assert_error(response, 400)
 
-    @pytest.mark.parametrize("value", [123, 1.5, True, ["a"], {"a": "b"}])
-    def test_wrong_type_in_every_field_is_400(self, send, method, path, value):
-        body = dict.fromkeys(VALID_BODIES[path], value)
+    @pytest.mark.parametrize("value", NOT_STRINGS)
+    def test_wrong_type_in_every_field_is_400_on_each_field(self, send, method, path, value):
+        body = "{" + ", ".join(f'"{field}": {value}' for field in VALID_BODIES[path]) + "}"
 
-        response = send(method, path, json.dumps(body))
+        response = send(method, path, body)
 
-        _assert_error(response, 400, 401 if path in CREDENTIAL_ENDPOINTS else 400)
+        assert _assert_error(response, 400) == _not_strings(VALID_BODIES[path])
 
     def test_control_characters_are_never_a_server_error(self, send, method, path):
         control = "".join(map(chr, range(1, 32))) + "\x7f\u200b\u202e\ud7ff\ufffe"
@@ -280,12 +288,53 @@ def test_malformed_authorization_header_is_401(authorization):
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-@pytest.mark.parametrize("user_id", ["abc", "1.5", "-1", "0x1", "1e3", "%00", "１"])
+# Fullwidth, Arabic-Indic, Devanagari, Bengali, mathematical bold and Thai
+# zeros: Python's int() and \\d read these scripts' digits as numbers.
+NON_ASCII_ZEROS = ["０", "٠", "०", "০", "𝟎", "๐"]
+NON_ASCII_ONES = [chr(ord(zero) + 1) for zero in NON_ASCII_ZEROS]
+
+
+NON_INTEGER_IDS = ["abc", "1.5", "-1", "+1", "0x1", "1e3", "%00", "0", "00", "1_0", "%201"]
+NON_INTEGER_IDS += ["1%20", "%E2%80%8B1", *NON_ASCII_ONES]
+
+
+@pytest.mark.parametrize("user_id", NON_INTEGER_IDS)
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_non_integer_user_id_is_404(admin_client_api, method, user_id):
     response = getattr(admin_client_api, method)(f"/api/user/{user_id}", {}, format="json")
 
     assert _assert_error(response, 404) == {"detail": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize("spelling", ["0{}", "00{}", "000000000000{}"])
+@pytest.mark.parametrize("action", ["", "/make_admin", "/revoke_admin"])
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_id_with_leading_zeros_is_404_and_touches_nothing(
+    superuser_client_api, user, method, action, spelling
+):
+    before = User.objects.filter(pk=user.pk).values().get()
+    url = f"/api/user/{spelling.format(user.pk)}{action}"
+
+    response = getattr(superuser_client_api, method)(url, {"active": False}, format="json")
+
+    assert _assert_error(response, 404) == {"detail": "Not found.", "code": "not_found"}
+    assert User.objects.filter(pk=user.pk).values().get() == before
+
+
+@pytest.mark.parametrize("zero", NON_ASCII_ZEROS)
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_id_written_in_other_digits_is_404_and_touches_nothing(
+    superuser_client_api, user, method, zero
+):
+    before = User.objects.filter(pk=user.pk).values().get()
+    spelled = "".join(chr(ord(zero) + int(digit)) for digit in str(user.pk))
+
+    response = getattr(superuser_client_api, method)(
+        f"/api/user/{spelled}", {"active": False}, format="json"
+    )
+
+    assert _assert_error(response, 404) == {"detail": "Not found.", "code": "not_found"}
+    assert User.objects.filter(pk=user.pk).values().get() == before
 
 
 @pytest.mark.parametrize("user_id", ["99999999999999999999999", "9223372036854775808"])
@@ -327,3 +376,44 @@ def test_odd_content_types_are_a_clear_4xx(send, content_type):
     response = send("post", "/user/register", body, content_type=content_type)
 
     _assert_error(response, 400, 415)
+
+
+def _json_string_fields(schema):
+    """Yield (method, path, writable string fields) for every operation taking JSON."""
+    components = schema["components"]["schemas"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            ref = content["application/json"]["schema"]["$ref"]
+            properties = components[ref.rsplit("/", 1)[-1]]["properties"]
+            fields = [
+                name
+                for name, spec in properties.items()
+                if spec.get("type") == "string" and not spec.get("readOnly")
+            ]
+            if fields:
+                yield method.upper(), path, fields
+
+
+def test_every_string_field_of_every_json_body_refuses_other_types(superuser_client_api, user):
+    schema = superuser_client_api.get("/api/schema?format=json").json()
+    before = User.objects.filter(pk=user.pk).values().get()
+    checked = set()
+
+    for method, path, fields in _json_string_fields(schema):
+        url = path.replace("{id}", str(user.pk)).replace("{token}", "bad-token")
+        for value in NOT_STRINGS:
+            body = "{" + ", ".join(f'"{field}": {value}' for field in fields) + "}"
+            response = superuser_client_api.generic(method, url, body, "application/json")
+            assert (response.status_code, response.json()) == (
+                400,
+                _not_strings(fields),
+            ), (method, path, value)
+        checked.add((method, path))
+
+    # The admin routes too, which the catalogue above does not cover.
+    assert {("PUT", "/api/user/{id}"), ("PATCH", "/api/user/{id}")} <= checked
+    assert User.objects.filter(pk=user.pk).values().get() == before
+    assert not User.objects.filter(username__in=["inf", "-inf", "123", "True"]).exists()
