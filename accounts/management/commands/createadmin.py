@@ -1,13 +1,18 @@
 """Create the first admin: an ADMIN-role superuser who owns the installation.
 
-Shaped like Django's createsuperuser: it prompts for what is missing (the
-password twice, hidden, through the password validators), or with --noinput
-reads DJANGO_ADMIN_* environment variables. Bad input is a CommandError with
-a clear message and writes nothing.
+Shaped like Django's createsuperuser: it prompts for each field and checks
+the answer at once (format, length, a username or email taken in any letter
+case), asking again with an "Error: ..." line until it is right; then the
+password twice, hidden, through the password validators. With --noinput it
+reads DJANGO_ADMIN_* environment variables and runs the same checks. Prompting
+needs a terminal: without one, and without --noinput, it stops with exit
+status 1 instead of failing on end of input. Nothing is written until every
+value passes.
 """
 
 import getpass
 import os
+import sys
 
 from django.contrib.auth import password_validation
 from django.core import exceptions
@@ -18,10 +23,17 @@ from accounts.models import User
 
 FIELDS = ("username", "email", "first_name", "last_name")
 REQUIRED = ("username", "email")
+NOT_A_TERMINAL = (
+    "createadmin prompts on a terminal, and standard input is not one. Run it "
+    "in a terminal, or use --noinput with DJANGO_ADMIN_USERNAME, "
+    "DJANGO_ADMIN_EMAIL and DJANGO_ADMIN_PASSWORD set."
+)
 
 
 class Command(BaseCommand):
     help = "Create an ADMIN-role superuser (the first admin)."
+    # As in createsuperuser: call_command(stdin=...) stands in for the terminal in tests.
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
         for field in FIELDS:
@@ -36,11 +48,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, interactive, **options):
         values = {field: options[field] for field in FIELDS}
-        values = self._prompt(values) if interactive else self._from_environment(values)
+        if interactive:
+            values = self._prompt(values, options.get("stdin", sys.stdin))
+        else:
+            values = self._from_environment(values)
         try:
             user = services.admin_create(**values)
-        except exceptions.ValidationError as exc:
-            raise CommandError(_describe(exc)) from None
+        except exceptions.ValidationError as exc:  # taken meanwhile by someone else
+            raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(f"Admin {user.username!r} created.")
 
     def _from_environment(self, values):
@@ -51,57 +66,72 @@ class Command(BaseCommand):
         if missing:
             names = ", ".join(f"DJANGO_ADMIN_{f.upper()}" for f in missing)
             raise CommandError(f"You must set {names} when using --noinput.")
-        self._validate(values)
+        errors = [message for field in FIELDS for message in _check(field, values)]
+        errors += _password_errors(values["password"], values)
+        if errors:
+            raise CommandError(" ".join(errors))
         return values
 
-    def _prompt(self, values):
+    def _prompt(self, values, stdin):
+        if not (hasattr(stdin, "isatty") and stdin.isatty()):
+            raise CommandError(NOT_A_TERMINAL)
         try:
             for field in FIELDS:
-                while not values.get(field):
-                    values[field] = input(
-                        f"{User._meta.get_field(field).verbose_name.capitalize()}: "
-                    ).strip()
-                    if field not in REQUIRED:
-                        break
+                self._prompt_field(field, values)
             values["password"] = self._prompt_password(values)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, EOFError):
             raise CommandError("Operation cancelled.") from None
-        self._validate(values)
         return values
+
+    def _prompt_field(self, field, values):
+        """Ask until the answer passes (an option's value is checked the same way)."""
+        label = User._meta.get_field(field).verbose_name.capitalize()
+        while True:
+            if values.get(field) is None:
+                values[field] = input(f"{label}: ").strip()
+            errors = _check(field, values)
+            if not errors:
+                return
+            self._errors(errors)
+            values[field] = None
 
     def _prompt_password(self, values):
         while True:
             password = getpass.getpass()
             if password != getpass.getpass("Password (again): "):
-                self.stderr.write("Error: Your passwords didn't match.")
-                continue
-            try:
-                password_validation.validate_password(password, User(**_identity(values)))
-            except exceptions.ValidationError as exc:
-                self.stderr.write("\n".join(exc.messages))
-                continue
-            return password
+                self._errors(["Your passwords didn't match."])
+            elif not password.strip():
+                self._errors(["Blank passwords aren't allowed."])
+            elif errors := _password_errors(password, values):
+                self._errors(errors)
+            else:
+                return password
 
-    def _validate(self, values):
-        """Check what the database would refuse, before anything is written."""
-        errors = []
-        for field in REQUIRED:
-            if User.objects.filter(**{f"{field}__iexact": values[field]}).exists():
-                errors.append(f"A user with that {field} already exists.")
-        try:
-            password_validation.validate_password(values["password"], User(**_identity(values)))
-        except exceptions.ValidationError as exc:
-            errors.extend(exc.messages)
-        if errors:
-            raise CommandError(" ".join(errors))
+    def _errors(self, messages):
+        for message in messages:
+            self.stderr.write(f"Error: {message}")
 
 
-def _identity(values):
-    return {field: values[field] for field in FIELDS if values.get(field)}
+def _check(field, values):
+    """Return what is wrong with values[field]: the model field's checks, then uniqueness."""
+    raw = values.get(field) or ""
+    if field == "username":
+        raw = User.normalize_username(raw)
+    elif field == "email":
+        raw = User.objects.normalize_email(raw)
+    try:
+        values[field] = User._meta.get_field(field).clean(raw, None)
+    except exceptions.ValidationError as exc:
+        return exc.messages
+    if field in REQUIRED and User.objects.filter(**{f"{field}__iexact": raw}).exists():
+        return [f"A user with that {field} already exists."]
+    return []
 
 
-def _describe(exc):
-    return " ".join(
-        f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
-        for field, messages in exc.message_dict.items()
-    )
+def _password_errors(password, values):
+    identity = {field: values[field] for field in FIELDS if values.get(field)}
+    try:
+        password_validation.validate_password(password, User(**identity))
+    except exceptions.ValidationError as exc:
+        return exc.messages
+    return []
