@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the Host: probes by IP pass the ALLOWED_HOSTS check.
+    "project.health.any_host_for_probes",
     # First: request id, one JSON log line per request, 503 for a lost database.
     "project.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",

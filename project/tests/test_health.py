@@ -86,3 +86,18 @@ def test_probes_ignore_a_bad_token(api_client, db):
 
     assert api_client.get("/healthz").status_code == 200
     assert api_client.get("/readyz").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz/"])
+def test_probes_answer_whatever_the_host_header(api_client, db, path):
+    response = api_client.get(path, HTTP_HOST="10.1.2.3:8000")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_other_routes_keep_the_host_check(api_client, db):
+    response = api_client.get("/user/profile", HTTP_HOST="10.1.2.3:8000")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
