@@ -18,7 +18,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.settings import api_settings
 
-from accounts.schema import EXAMPLES
+from accounts.schema import EXAMPLES, OPERATIONS, TAGS
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 DIGITS_PATTERNS = ("^[0-9]+$", r"^\d+$", "^[1-9][0-9]*$")
@@ -136,6 +136,14 @@ class AutoSchema(BaseAutoSchema):
     def get_examples(self):
         return EXAMPLES.get((self.method, self.path), [])
 
+    def get_tags(self):
+        tag, _summary = OPERATIONS.get((self.method, self.path), (None, None))
+        return [tag] if tag else super().get_tags()
+
+    def get_summary(self):
+        _tag, summary = OPERATIONS.get((self.method, self.path), (None, None))
+        return summary or super().get_summary()
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
@@ -238,3 +246,21 @@ def strip_optional_slash(endpoints):
         (path.rstrip("/") if regex.endswith("/?$") and path != "/" else path, regex, method, view)
         for path, regex, method, view in endpoints
     ]
+
+
+def present(result, generator, request, public):
+    """List the task tags in reading order and put the bearer scheme first in Authorize."""
+    used = {tag for item in result["paths"].values() for op in item.values() for tag in op["tags"]}
+    result["tags"] = [tag for tag in TAGS if tag["name"] in used]
+    schemes = result.get("components", {}).get("securitySchemes", {})
+    if "jwtAuth" in schemes:
+        schemes["jwtAuth"]["description"] = (
+            "The `access_token` from `POST /user/login`, pasted alone (without `Bearer `)."
+        )
+        ordered = {"jwtAuth": schemes.pop("jwtAuth"), **schemes}
+        result["components"]["securitySchemes"] = ordered
+    if "cookieAuth" in schemes:
+        ordered["cookieAuth"]["description"] = (
+            "The browsable API's and admin site's session login; API clients send the bearer token."
+        )
+    return result

@@ -1,10 +1,70 @@
-"""The accounts' OpenAPI examples, taken from the original service's README.
+"""How the docs present each operation: its task tag, its summary, its examples.
 
-accounts.openapi.AutoSchema shows them on the operations whose views declare
-no examples of their own.
+accounts.openapi.AutoSchema reads this module. OPERATIONS is the one place
+that files an operation under a task and names it: a new route adds a line
+there (project/tests/test_schema.py fails for an operation without one).
+The examples come from the original service's README and show on the
+operations whose views declare none of their own.
 """
 
 from drf_spectacular.utils import OpenApiExample
+
+# The docs' sections, in this order (Swagger UI and ReDoc group operations by tag).
+TAGS = [
+    {"name": "Authentication", "description": "Register, log in, refresh and end tokens."},
+    {"name": "Profile", "description": "The caller's own account: read, change, password."},
+    {
+        "name": "Password reset",
+        "description": "A forgotten password: a link by email, then a new one.",
+    },
+    {"name": "Email verification", "description": "Prove an address: the link sent by email."},
+    {"name": "Sessions", "description": "The caller's logins: list them, end one or all."},
+    {"name": "Security events", "description": "What happened to the caller's account."},
+    {
+        "name": "Admin: users",
+        "description": "Admins only: list, change, delete accounts and roles.",
+    },
+    {"name": "Operations", "description": "Probes for load balancers and orchestrators."},
+]
+
+# (method, path as the contract writes it) -> (tag, summary).
+OPERATIONS = {
+    ("POST", "/user/register"): ("Authentication", "Register an account"),
+    ("POST", "/user/login"): ("Authentication", "Log in: get an access and a refresh token"),
+    ("POST", "/user/token/refresh"): (
+        "Authentication",
+        "Refresh: trade a refresh token for a new pair",
+    ),
+    ("POST", "/user/logout"): (
+        "Authentication",
+        "Log out: end a refresh token and its access tokens",
+    ),
+    ("GET", "/user/profile"): ("Profile", "Read your account"),
+    ("PUT", "/user/profile"): ("Profile", "Replace your username, email and names"),
+    ("PATCH", "/user/profile"): ("Profile", "Change some of your username, email and names"),
+    ("POST", "/user/change-password"): ("Profile", "Change your password"),
+    ("POST", "/user/request-password-reset"): ("Password reset", "Ask for a reset link by email"),
+    ("GET", "/user/reset-password/{token}"): ("Password reset", "Open a reset link: the form"),
+    ("POST", "/user/reset-password/{token}"): (
+        "Password reset",
+        "Choose a new password with a reset link",
+    ),
+    ("GET", "/api/user"): ("Admin: users", "List, search and filter accounts"),
+    ("GET", "/api/user/{id}"): ("Admin: users", "Read an account"),
+    ("PUT", "/api/user/{id}"): (
+        "Admin: users",
+        "Replace an account's identity, names and active flag",
+    ),
+    ("PATCH", "/api/user/{id}"): (
+        "Admin: users",
+        "Change an account (deactivate with active: false)",
+    ),
+    ("DELETE", "/api/user/{id}"): ("Admin: users", "Delete an account"),
+    ("PUT", "/api/user/{id}/make_admin"): ("Admin: users", "Grant the ADMIN role"),
+    ("PUT", "/api/user/{id}/revoke_admin"): ("Admin: users", "Revoke the ADMIN role (superusers)"),
+    ("GET", "/healthz"): ("Operations", "Liveness: the process serves"),
+    ("GET", "/readyz"): ("Operations", "Readiness: the database and cache answer"),
+}
 
 # The original service's README examples, as the docs show them.
 USER_EXAMPLE = {

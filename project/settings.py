@@ -226,7 +226,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations in the URLconf's order (register, login, refresh, logout...),
+    # not alphabetically by path.
+    "SORT_OPERATIONS": False,
     "PREPROCESSING_HOOKS": ["accounts.openapi.strip_optional_slash"],
+    # Task tags in reading order, the bearer scheme first (accounts/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.openapi.present",
+    ],
     # No call to validator.swagger.io: the docs work with no internet access.
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
 }

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -8,7 +9,16 @@ from drf_spectacular.views import (
 
 from project import health
 
+
+class DocsRedirect(RedirectView):
+    """Send a visitor of / to the interactive docs: the service's front door."""
+
+    pattern_name = "swagger-ui"
+    http_method_names = ["get", "head"]
+
+
 urlpatterns = [
+    re_path(r"^/?$", DocsRedirect.as_view(), name="home"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("accounts.urls")),

@@ -44,15 +44,16 @@ def test_swagger_ui_authorizes_with_a_login_token_and_tries_the_profile(live_ser
     with browser_page(chromium_path) as page:
         token = _login(live_server.url, user.username)
         page.goto(f"{live_server.url}/swagger-ui")
-        page.wait_for_selector("#operations-user-user_profile_retrieve")
+        page.wait_for_selector("#operations-Profile-user_profile_retrieve")
 
         page.click("button.authorize")
+        assert "jwtAuth" in page.locator(".auth-container").first.inner_text()
         scheme = page.locator(".auth-container", has_text="jwtAuth")
         scheme.locator("input").fill(token)
         scheme.locator("button.authorize").click()
         page.click("button.btn-done")
 
-        operation = page.locator("#operations-user-user_profile_retrieve")
+        operation = page.locator("#operations-Profile-user_profile_retrieve")
         operation.locator(".opblock-summary").click()
         operation.locator("button.try-out__btn").click()
         operation.locator("button.execute").click()
@@ -81,7 +82,7 @@ def test_redoc_loads_everything_from_this_server(live_server, chromium_path):
 def test_swagger_ui_loads_everything_from_this_server(live_server, chromium_path):
     with browser_page(chromium_path) as page:
         page.goto(f"{live_server.url}/swagger-ui")
-        page.wait_for_selector("#operations-user-user_register_create")
+        page.wait_for_selector("#operations-Authentication-user_register_create")
         page.wait_for_load_state("networkidle")
 
         assert not _foreign_hosts(page.requested_urls)

@@ -5,6 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from accounts.schema import OPERATIONS as SCHEMA_OPERATIONS
+from accounts.schema import TAGS
+
 pytestmark = pytest.mark.django_db
 
 PROTECTED = [{"jwtAuth": []}, {"cookieAuth": []}]
@@ -92,7 +95,43 @@ def test_bearer_scheme_accepts_the_login_access_token(schema):
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
+        "description": "The `access_token` from `POST /user/login`, pasted alone "
+        "(without `Bearer `).",
     }
+
+
+def test_authorize_offers_the_bearer_scheme_first(schema):
+    assert list(schema["components"]["securitySchemes"]) == ["jwtAuth", "cookieAuth"]
+
+
+def test_every_operation_has_a_task_tag_and_a_summary(schema):
+    """A new route needs its line in accounts/schema.py OPERATIONS."""
+    tags = [tag["name"] for tag in TAGS]
+    for method, path, operation in _operations(schema):
+        assert (method, path) in SCHEMA_OPERATIONS, (method, path)
+        assert operation["tags"] == [SCHEMA_OPERATIONS[(method, path)][0]]
+        assert operation["tags"][0] in tags
+        assert operation["summary"]
+
+
+def test_accounts_schema_names_no_operation_that_does_not_exist(schema):
+    assert set(SCHEMA_OPERATIONS) == {(method, path) for method, path, _ in _operations(schema)}
+
+
+def test_docs_list_the_tags_in_task_order(schema):
+    assert [tag["name"] for tag in schema["tags"]] == [
+        "Authentication",
+        "Profile",
+        "Password reset",
+        "Admin: users",
+        "Operations",
+    ]
+
+
+def test_operations_keep_the_urlconf_order(schema):
+    paths = list(schema["paths"])
+
+    assert paths.index("/user/register") < paths.index("/user/login") < paths.index("/user/logout")
 
 
 def test_user_ids_are_typed_integers_and_tokens_strings(schema):

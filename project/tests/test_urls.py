@@ -66,3 +66,10 @@ def test_every_api_route_takes_an_optional_trailing_slash():
         if route.startswith(("admin/", "api-auth/", "^static/")):
             continue
         assert route.endswith("/?$"), route
+
+
+def test_root_leads_to_the_docs(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/swagger-ui"
