@@ -3,14 +3,17 @@
 Every permission hook asks accounts.policies and every write (the change
 form, the password form, the delete view, bulk "delete selected", the role
 actions) calls the same service as the API, so an admin meets exactly the
-same rules here as on /api/user/.
+same rules here as on /api/user/, and the services record each action in
+the site's history (accounts.audit) as they do for the API.
 """
+
+import copy
+from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -18,7 +21,6 @@ from django.utils.translation import ngettext
 from accounts import policies, services
 from accounts.exceptions import AccountError, NotFound
 from accounts.models import User
-from accounts.views.users import GRANTED_ADMIN, REVOKED_ADMIN
 
 # What the change form may write; the role changes only through the actions,
 # and superusers are made by `createadmin`, as on the API.
@@ -39,10 +41,14 @@ class UserCreationForm(auth_forms.AdminUserCreationForm):
 class PasswordChangeForm(auth_forms.AdminPasswordChangeForm):
     """Set a password through the service, which also ends the user's tokens."""
 
+    def __init__(self, user, *args, actor, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.actor = actor
+
     def save(self, commit=True):
         usable = self.cleaned_data["set_usable_password"]
         password = self.cleaned_data["password1"] if usable else None
-        return services.user_change_password(user=self.user, password=password)
+        return services.user_set_password(actor=self.actor, user=self.user, password=password)
 
 
 def _refusal(exc):
@@ -136,7 +142,8 @@ class UserAdmin(auth_admin.UserAdmin):
             services.user_admin_update(actor=request.user, user=obj, **values)
             return
         usable = form.cleaned_data["set_usable_password"]
-        created = services.user_register(
+        created = services.user_create(
+            actor=request.user,
             username=obj.username,
             email=obj.email,
             password=form.cleaned_data["password1"] if usable else None,
@@ -149,26 +156,33 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def delete_queryset(self, request, queryset):
         # "Delete selected" checked has_delete_permission() for each object; the
-        # service checks again, and response_action() makes it all or nothing.
-        for user in queryset:
-            services.user_delete(actor=request.user, user=user)
+        # service checks again, and deletes all of them or none.
+        services.users_delete(actor=request.user, users=queryset)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django builds the password form from the target alone; the service
+        # also needs the acting admin. This ModelAdmin serves every request,
+        # so a copy of it carries the form bound to this one's admin.
+        site = copy.copy(self)
+        site.change_password_form = partial(PasswordChangeForm, actor=request.user)
+        return self._refusing_conflicts(
+            request, super(UserAdmin, site).user_change_password, request, id, form_url
+        )
 
     @admin.action(description=_("Grant admin privileges"), permissions=["grant_admin"])
     def make_admin(self, request, queryset):
-        self._apply_each(request, queryset, services.user_grant_admin, GRANTED_ADMIN)
+        self._apply_each(request, queryset, services.user_grant_admin)
 
     @admin.action(description=_("Revoke admin privileges"), permissions=["revoke_admin"])
     def revoke_admin(self, request, queryset):
-        self._apply_each(request, queryset, services.user_revoke_admin, REVOKED_ADMIN)
+        self._apply_each(request, queryset, services.user_revoke_admin)
 
-    def _apply_each(self, request, queryset, service, log_message):
+    def _apply_each(self, request, queryset, service):
         """Run a role service on each selected user; report refusals one by one."""
         done = 0
         for user in queryset:
             try:
-                with transaction.atomic():
-                    service(actor=request.user, user=user)
-                    self.log_change(request, user, log_message)
+                service(actor=request.user, user=user)
             except (AccountError, ValidationError) as exc:
                 self.message_user(request, f"{user}: {_refusal(exc)}", messages.ERROR)
             else:
@@ -176,6 +190,18 @@ class UserAdmin(auth_admin.UserAdmin):
         if done:
             message = ngettext("%d user updated.", "%d users updated.", done) % done
             self.message_user(request, message, messages.SUCCESS)
+
+    # --- History: the services write it (accounts.audit), in the transaction ----
+    # of each change; the site's own entries would repeat theirs.
+
+    def log_addition(self, request, obj, message):
+        pass
+
+    def log_change(self, request, obj, message):
+        pass
+
+    def log_deletions(self, request, queryset):
+        pass
 
     # --- A refused write is a message on the page, never a 500 -----------------
 
@@ -193,10 +219,9 @@ class UserAdmin(auth_admin.UserAdmin):
         return self._refusing_conflicts(request, super().response_action, request, queryset)
 
     def _refusing_conflicts(self, request, view, *args):
-        """Run an admin view atomically; a service's refusal becomes an error message."""
+        """Run an admin view; a service's refusal becomes an error message."""
         try:
-            with transaction.atomic():
-                return view(*args)
+            return view(*args)
         except AccountError as exc:
             self.message_user(request, _refusal(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

@@ -3,12 +3,13 @@ management commands call these functions and nothing else writes users."""
 
 from functools import partial
 
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts import emails, jwt, policies, tokens
+from accounts import audit, emails, jwt, policies, tokens
 from accounts.exceptions import Conflict, NotAllowed, NotFound
 from accounts.models import Role, User
 
@@ -51,7 +52,7 @@ def _save(user, **kwargs):
 
 
 def _apply(user, fields):
-    """Write the fields whose stored value changes; end the tokens of an inactive user.
+    """Write the fields whose stored value changes, and name them; end an inactive user's tokens.
 
     Compared after clean()'s normalization (NFKC usernames, lower-case email
     domains), so a write that changes nothing skips the save: no UPDATE, and
@@ -68,7 +69,7 @@ def _apply(user, fields):
         _save(user, update_fields=[*changed, "updated_at"])
     if not user.is_active:
         jwt.revoke_user_tokens(user)
-    return user
+    return changed
 
 
 def user_register(*, username, email, password, first_name="", last_name=""):
@@ -97,7 +98,8 @@ def user_update(*, user, **fields):
     The caller's copy of the user may be stale (the profile view has the one
     loaded when the request authenticated).
     """
-    return _apply(user, fields)
+    _apply(user, fields)
+    return user
 
 
 @transaction.atomic
@@ -115,6 +117,9 @@ def user_change_password(*, user, password):
 # one active admin. A target deleted meanwhile is a 404, never a 500.
 
 LAST_ACTIVE_ADMIN = _("This would leave no active admin; make another user admin first.")
+# The admin site's history entries for the role changes.
+GRANTED_ADMIN = _("Granted admin privileges.")
+REVOKED_ADMIN = _("Revoked admin privileges.")
 
 
 def _lock_for_admin_write(*, actor, user):
@@ -154,7 +159,32 @@ def user_admin_update(*, actor, user, **fields):
     _authorize(policies.can_update_user, actor, target)
     if fields.get("is_active") is False:
         _keep_an_active_admin(target, rows)
-    return _apply(target, fields)
+    changed = _apply(target, fields)
+    # Recorded even when nothing changed, as the admin site records a save.
+    audit.admin_action(
+        actor=actor, target=target, action=CHANGE, message=audit.changed_fields(changed)
+    )
+    return target
+
+
+@transaction.atomic
+def user_create(*, actor, username, email, password):
+    """Create a USER account on an admin's behalf (the admin site's add form)."""
+    user = user_register(username=username, email=email, password=password)
+    audit.admin_action(actor=actor, target=user, action=ADDITION, message=[{"added": {}}])
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor, user, password):
+    """Set an account's password on an admin's behalf (None: unusable); its tokens die."""
+    actor, target, _rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_update_user, actor, target)
+    user_change_password(user=target, password=password)
+    audit.admin_action(
+        actor=actor, target=target, action=CHANGE, message=audit.changed_fields(["password"])
+    )
+    return target
 
 
 @transaction.atomic
@@ -164,7 +194,16 @@ def user_delete(*, actor, user):
     _authorize(policies.can_delete_user, actor, target)
     _keep_an_active_admin(target, rows)
     jwt.revoke_user_tokens(target)
+    # Recorded first: the entry needs the id, which delete() clears.
+    audit.admin_action(actor=actor, target=target, action=DELETION)
     target.delete()
+
+
+@transaction.atomic
+def users_delete(*, actor, users):
+    """Delete several accounts, all or none (the admin site's "delete selected")."""
+    for user in users:
+        user_delete(actor=actor, user=user)
 
 
 @transaction.atomic
@@ -177,7 +216,9 @@ def user_grant_admin(*, actor, user):
             {"role": ValidationError(_("User is already an admin."), code="already_admin")}
         )
     target.role = Role.ADMIN
-    return _save(target, update_fields=["role", "updated_at"])
+    _save(target, update_fields=["role", "updated_at"])
+    audit.admin_action(actor=actor, target=target, action=CHANGE, message=GRANTED_ADMIN)
+    return target
 
 
 @transaction.atomic
@@ -192,7 +233,9 @@ def user_revoke_admin(*, actor, user):
     _keep_an_active_admin(target, rows)
     target.role = Role.USER
     target.is_superuser = False
-    return _save(target, update_fields=["role", "is_superuser", "updated_at"])
+    _save(target, update_fields=["role", "is_superuser", "updated_at"])
+    audit.admin_action(actor=actor, target=target, action=CHANGE, message=REVOKED_ADMIN)
+    return target
 
 
 def password_reset_request(*, email):

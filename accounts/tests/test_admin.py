@@ -5,7 +5,7 @@ site, the API tests and the policy tests all check the same statement.
 """
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.test import Client
 
 from accounts import jwt
@@ -305,6 +305,50 @@ def test_a_site_change_is_logged_with_its_fields(admin_user, user):
         CHANGE,
     )
     assert entry.get_change_message() == "Changed First name."
+
+
+def test_a_site_password_change_is_logged_once(admin_user, user):
+    browser = Client()
+    browser.force_login(admin_user)
+    new = "Fresh-Horse-77-staple"
+    browser.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    entry = LogEntry.objects.get()
+    assert (entry.user_id, entry.object_id, entry.action_flag) == (
+        admin_user.pk,
+        str(user.pk),
+        CHANGE,
+    )
+    assert entry.get_change_message() == "Changed Password."
+
+
+def test_a_site_addition_is_logged_once_as_an_addition(admin_user):
+    browser = Client()
+    browser.force_login(admin_user)
+    browser.post(
+        "/admin/accounts/user/add/",
+        {"username": "added", "email": "added@example.com", "usable_password": "false"},
+    )
+    entry = LogEntry.objects.get()
+    assert (entry.user_id, entry.action_flag, entry.get_change_message()) == (
+        admin_user.pk,
+        ADDITION,
+        "Added.",
+    )
+
+
+def test_a_site_deletion_is_logged_once(admin_user, user):
+    browser = Client()
+    browser.force_login(admin_user)
+    browser.post(delete_url(user), {"post": "yes"})
+    entry = LogEntry.objects.get()
+    assert (entry.user_id, entry.object_id, entry.action_flag) == (
+        admin_user.pk,
+        str(user.pk),
+        DELETION,
+    )
 
 
 def test_the_make_admin_action_is_logged_as_the_api_logs_it(admin_user, user):

@@ -1,13 +1,14 @@
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import jwt, services
-from accounts.exceptions import NotFound
+from accounts.exceptions import NotAllowed, NotFound
 from accounts.models import Role, User
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,13 @@ def test_user_admin_update_writes_only_the_changed_fields(admin_user, user):
     assert '"username"' not in update
     user.refresh_from_db()
     assert (user.first_name, user.updated_at > before) == ("Changed", True)
+
+
+def test_users_delete_deletes_all_or_none(admin_user):
+    victims = [UserFactory(), AdminFactory()]
+
+    with pytest.raises(NotAllowed):
+        services.users_delete(actor=admin_user, users=victims)
+
+    assert User.objects.filter(pk__in=[v.pk for v in victims]).count() == 2
+    assert LogEntry.objects.count() == 0

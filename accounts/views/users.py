@@ -1,13 +1,10 @@
 """The admin routes under /api/user/: list, read, update, delete, grant and revoke admin.
 
 Who may do what is decided by accounts.policies (through the permission
-classes) and re-checked by the services; this module only wires HTTP to them
-and records each change in the admin site's history (LogEntry).
+classes) and re-checked by the services, which also record each change in
+the admin site's history; this module only wires HTTP to them.
 """
 
-from django.contrib.admin.models import CHANGE, DELETION, LogEntry
-from django.db import transaction
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -27,9 +24,6 @@ from accounts.serializers import (
     MessageSerializer,
     UserSerializer,
 )
-
-GRANTED_ADMIN = _("Granted admin privileges.")
-REVOKED_ADMIN = _("Revoked admin privileges.")
 
 
 class UserPagination(PageNumberPagination):
@@ -66,27 +60,6 @@ class StableOrderingFilter(OrderingFilter):
         if ordering and all(term.lstrip("-") != "id" for term in ordering):
             ordering.append("-id" if ordering[-1].startswith("-") else "id")
         return ordering
-
-
-def log_admin_action(actor, user, action_flag, message=""):
-    """Record an admin's action where the admin site's history shows it."""
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[user],
-        action_flag=action_flag,
-        change_message=message,
-        single_object=True,
-    )
-
-
-def _changed_fields_message(user, values):
-    """Describe changed fields as the admin site does: [{"changed": {"fields": [...]}}]."""
-    labels = [
-        str(capfirst(User._meta.get_field(name).verbose_name))
-        for name, value in values.items()
-        if getattr(user, name) != value
-    ]
-    return [{"changed": {"fields": labels}}] if labels else []
 
 
 LAST_ACTIVE_ADMIN_RESPONSE = error_response(
@@ -154,30 +127,21 @@ class UserAdminViewSet(
         user = self.get_object()
         serializer = self.get_serializer(user, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
-        values = serializer.validated_data
-        with transaction.atomic():
-            message = _changed_fields_message(user, values)
-            user = services.user_admin_update(actor=request.user, user=user, **values)
-            log_admin_action(request.user, user, CHANGE, message)
+        user = services.user_admin_update(
+            actor=request.user, user=user, **serializer.validated_data
+        )
         body = {"msg": _("Updated Successfully."), "user": UserSerializer(user).data}
         return Response(body)
 
     def destroy(self, request, *args, **kwargs):
-        user = self.get_object()
-        with transaction.atomic():
-            # Logged first: the entry needs the id, which delete() clears.
-            log_admin_action(request.user, user, DELETION)
-            services.user_delete(actor=request.user, user=user)
+        services.user_delete(actor=request.user, user=self.get_object())
         return Response({"msg": _("User deleted.")})
 
     @extend_schema(request=None, responses={200: MessageSerializer})
     @action(detail=True, methods=["put"])
     def make_admin(self, request, pk=None):
         """Grant the ADMIN role to a USER (400 if already an admin)."""
-        user = self.get_object()
-        with transaction.atomic():
-            services.user_grant_admin(actor=request.user, user=user)
-            log_admin_action(request.user, user, CHANGE, GRANTED_ADMIN)
+        services.user_grant_admin(actor=request.user, user=self.get_object())
         return Response({"msg": _("User has been granted admin privileges.")})
 
     @extend_schema(
@@ -187,8 +151,5 @@ class UserAdminViewSet(
     @action(detail=True, methods=["put"])
     def revoke_admin(self, request, pk=None):
         """Take the ADMIN role away (superusers only; 409 for the last active admin)."""
-        user = self.get_object()
-        with transaction.atomic():
-            services.user_revoke_admin(actor=request.user, user=user)
-            log_admin_action(request.user, user, CHANGE, REVOKED_ADMIN)
+        services.user_revoke_admin(actor=request.user, user=self.get_object())
         return Response({"msg": _("Admin privileges have been revoked.")})

@@ -864,15 +864,16 @@ def test_list_runs_the_same_queries_for_any_page_size(
         # Authentication; the target.
         ("get", "/api/user/{pk}", {}, 2),
         # + username and email uniqueness checks; the locking read; the update;
-        # the history entry; 6 savepoint statements (view, service, save).
-        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 13),
+        # the history entry; 4 savepoint statements (service, save).
+        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 11),
         # + live refresh tokens and their blacklisting instead of the checks.
-        ("patch", "/api/user/{pk}", {"active": False}, 13),
-        # + the history entry; the locking read; tokens and blacklisting; the
-        # delete and its cascades (groups, permissions, history, tokens).
+        ("patch", "/api/user/{pk}", {"active": False}, 11),
+        # + the locking read; tokens and blacklisting; the history entry; the
+        # delete and its cascades (groups, permissions, history, tokens,
+        # security events and those it acted in).
         ("delete", "/api/user/{pk}", {}, 15),
         # + the locking read; the update; the history entry.
-        ("put", "/api/user/{pk}/make_admin", {}, 11),
+        ("put", "/api/user/{pk}/make_admin", {}, 9),
     ],
 )
 def test_detail_routes_run_a_fixed_number_of_queries(
