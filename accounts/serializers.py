@@ -5,7 +5,6 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import UniqueValidator
 
-from accounts import tokens
 from accounts.fields import StrictCharField, StrictEmailField
 from accounts.models import Role, User
 
@@ -171,8 +170,9 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     """A new password for the account a reset link was made for.
 
     The link's token comes in the context; a `token` in the body (the original
-    service's shape) must equal it. The password is validated against the
-    link's user, so a weak one never spends the link.
+    service's shape) must equal it. The link itself, and the password against
+    the link's user, are checked by services.password_reset_complete(), so a
+    weak password never spends the link.
     """
 
     default_error_messages = {
@@ -200,19 +200,10 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"token": [self.error_messages["token_mismatch"]]}, code="token_mismatch"
             )
-        user = tokens.user_for_reset_token(token)
-        if user is None:
-            raise serializers.ValidationError(
-                {"token": [tokens.INVALID_TOKEN_MESSAGE]}, code="invalid_token"
-            )
         password = attrs["new_password"]
         if attrs.get("new_password_confirm", password) != password:
             raise serializers.ValidationError(
                 {"new_password_confirm": [self.error_messages["password_mismatch"]]},
                 code="password_mismatch",
             )
-        try:
-            password_validation.validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"new_password": exc.messages}) from None
         return {"token": token, "new_password": password}

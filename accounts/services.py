@@ -4,6 +4,7 @@ management commands call these functions and nothing else writes users."""
 from functools import partial
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
@@ -251,16 +252,28 @@ def password_reset_request(*, email):
         transaction.on_commit(partial(emails.queue_password_reset_email, user))
 
 
+def password_reset_user(*, token, for_update=False):
+    """Return the active account a reset link is for; a bad, used or expired one is a 400."""
+    queryset = User.objects.select_for_update() if for_update else None
+    user = tokens.user_for_reset_token(token, queryset)
+    if user is None:
+        raise ValidationError({"token": [tokens.INVALID_TOKEN_MESSAGE]}, code="invalid_token")
+    return user
+
+
 @transaction.atomic
 def password_reset_complete(*, token, password):
     """Set a new password through a reset link; the link and every older token die.
 
-    The row is locked and the link checked again, so two requests racing
-    with one link cannot both succeed.
+    The row is locked while the link is checked, so two requests racing with
+    one link cannot both succeed; the password is validated against that
+    account before the link is spent.
     """
-    user = tokens.user_for_reset_token(token, User.objects.select_for_update())
-    if user is None:
-        raise ValidationError({"token": [tokens.INVALID_TOKEN_MESSAGE]}, code="invalid_token")
+    user = password_reset_user(token=token, for_update=True)
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from None
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     jwt.revoke_user_tokens(user)

@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import renderers
 from rest_framework.authentication import CSRFCheck
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -158,8 +158,7 @@ class PasswordResetConfirmView(PublicAPIView):
         "posting back to this URL as `application/x-www-form-urlencoded`.",
     )
     def get(self, request, token):
-        if tokens.user_for_reset_token(token) is None:
-            raise ValidationError({"token": [tokens.INVALID_TOKEN_MESSAGE]}, code="invalid_token")
+        services.password_reset_user(token=token)
         return Response({})
 
     @extend_schema(
