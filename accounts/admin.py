@@ -11,6 +11,7 @@ import copy
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import IGNORED_PARAMS, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
@@ -21,6 +22,10 @@ from django.utils.translation import ngettext
 from accounts import policies, services
 from accounts.exceptions import AccountError, NotFound
 from accounts.models import User
+from accounts.pagination import UserPaginator, count_users
+
+# The change list's filters that UserTally counts, by their query parameter.
+TALLIED_LIST_FILTERS = {"role__exact": "role", "is_active__exact": "is_active"}
 
 # What the change form may write; the role changes only through the actions,
 # and superusers are made by `createadmin`, as on the API.
@@ -58,6 +63,40 @@ def _refusal(exc):
     if isinstance(exc, NotFound):
         return _("This user no longer exists.")
     return str(exc)
+
+
+def _tally_filters(request):
+    """The change list's filters for an exact count from UserTally, or None.
+
+    None when a search or any other filter (is_superuser) narrows the list.
+    """
+    params = {
+        name: values
+        for name, values in request.GET.lists()
+        if name not in (*IGNORED_PARAMS, PAGE_VAR)
+    }
+    if request.GET.get(SEARCH_VAR) or params.keys() - TALLIED_LIST_FILTERS.keys():
+        return None
+    if any(len(values) != 1 for values in params.values()):
+        return None
+    return {
+        TALLIED_LIST_FILTERS[name]: User._meta.get_field(TALLIED_LIST_FILTERS[name]).to_python(
+            values[0]
+        )
+        for name, values in params.items()
+    }
+
+
+class UserChangeList(ChangeList):
+    """Django's change list, its "N total" also counted from UserTally."""
+
+    def get_results(self, request):
+        # UserAdmin.show_full_result_count is off, so Django does not count
+        # every row for the total; the tallies give it, and it is shown.
+        super().get_results(request)
+        self.full_result_count = count_users(self.root_queryset, {})
+        self.show_full_result_count = True
+        self.show_admin_actions = bool(self.full_result_count)
 
 
 @admin.register(User)
@@ -102,6 +141,17 @@ class UserAdmin(auth_admin.UserAdmin):
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-created_at",)
     actions = ["make_admin", "revoke_admin"]
+    show_full_result_count = False  # UserChangeList counts it from the tallies
+
+    # --- Counts: from UserTally where the filters allow -------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return UserChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return UserPaginator(
+            queryset, per_page, orphans, allow_empty_first_page, filters=_tally_filters(request)
+        )
 
     # --- Permissions: accounts.policies, nothing else ---------------------------
 

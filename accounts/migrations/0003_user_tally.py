@@ -10,7 +10,7 @@ no lock that another insert needs. Every 64th tally row folds the table back
 to one row per role and state, unless another transaction is folding it.
 TRUNCATE empties it. SQLite lets one writer in at a time; its row triggers
 keep one row per role and state. Other databases get no triggers, and
-UserQuerySet.count() does not read the tallies there.
+the account lists count rows there (accounts.pagination).
 """
 
 from django.db import migrations, models

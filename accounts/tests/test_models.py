@@ -2,8 +2,7 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
-from django.db.models import Count, Q, Sum
-from django.test.utils import CaptureQueriesContext
+from django.db.models import Count, Sum
 from django.utils.timezone import now
 
 from accounts.models import Role, User, UserTally
@@ -70,7 +69,7 @@ def test_timestamps_are_set_on_create_and_update():
     assert user.updated_at > updated
 
 
-# --- UserTally and UserQuerySet.count() ------------------------------------------
+# --- UserTally ----------------------------------------------------------------------
 
 
 def _tallies():
@@ -147,61 +146,6 @@ def test_rolled_back_write_leaves_tallies_as_they_were(users):
         UserFactory(username=users[0].username.upper())
 
     assert _tallies() == before
-
-
-# Counts whose only filters are exact role / is_active matches: from the tallies.
-TALLIED = {
-    "all": lambda: User.objects.all(),
-    "role": lambda: User.objects.filter(role=Role.ADMIN),
-    "active": lambda: User.objects.filter(is_active=False),
-    "role and active": lambda: User.objects.filter(role=Role.USER).filter(is_active=True),
-    "ordered": lambda: User.objects.filter(role=Role.USER).order_by("-username"),
-}
-# Anything else: COUNT(*) on accounts_user.
-COUNTED = {
-    "search": lambda: User.objects.filter(username__icontains="user"),
-    "exclude": lambda: User.objects.exclude(role=Role.ADMIN),
-    "in": lambda: User.objects.filter(role__in=[Role.ADMIN]),
-    "or": lambda: User.objects.filter(Q(role=Role.ADMIN) | Q(is_active=False)),
-    "same field twice": lambda: User.objects.filter(role=Role.ADMIN).filter(role=Role.USER),
-    "other field": lambda: User.objects.filter(role=Role.USER, is_superuser=False),
-    "join": lambda: User.objects.filter(role=Role.USER, groups__isnull=True),
-    "slice": lambda: User.objects.filter(role=Role.USER)[:2],
-    "distinct": lambda: User.objects.filter(role=Role.USER).distinct(),
-    "none": lambda: User.objects.none(),
-}
-
-
-def _count(queryset):
-    """The count, the number of rows it should be, and the SQL that counted them."""
-    expected = len(list(queryset._chain()))
-    with CaptureQueriesContext(connection) as captured:
-        count = queryset.count()
-    return count, expected, " ".join(q["sql"] for q in captured.captured_queries)
-
-
-@pytest.mark.parametrize("queryset", TALLIED.values(), ids=TALLIED.keys())
-def test_count_by_role_and_active_reads_the_tallies(users, queryset):
-    count, expected, sql = _count(queryset())
-
-    assert count == expected
-    assert "accounts_usertally" in sql
-
-
-@pytest.mark.parametrize("queryset", COUNTED.values(), ids=COUNTED.keys())
-def test_any_other_count_counts_rows(users, queryset):
-    count, expected, sql = _count(queryset())
-
-    assert count == expected
-    assert "accounts_usertally" not in sql
-
-
-def test_count_of_an_evaluated_queryset_runs_no_query(users, django_assert_num_queries):
-    queryset = User.objects.filter(role=Role.USER)
-    rows = list(queryset)
-
-    with django_assert_num_queries(0):
-        assert queryset.count() == len(rows)
 
 
 @pytest.mark.usefixtures("on_postgres")

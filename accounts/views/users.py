@@ -11,12 +11,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.models import Role, User
 from accounts.openapi import AutoSchema, error_response
+from accounts.pagination import UserPagination
 from accounts.permissions import IsAdminRole, UserPolicy
 from accounts.serializers import (
     AdminUpdatedSerializer,
@@ -24,14 +24,6 @@ from accounts.serializers import (
     MessageSerializer,
     UserSerializer,
 )
-
-
-class UserPagination(PageNumberPagination):
-    """Twenty users a page by default; clients may ask for up to a hundred."""
-
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class UserFilter(filters.FilterSet):
@@ -122,6 +114,19 @@ class UserAdminViewSet(
     # (`01`, `+1`, a fullwidth digit, `abc`) never reaches the database: the URL does not
     # match (404), so `/api/user/01` cannot reach the account `/api/user/1` is.
     lookup_value_regex = r"[1-9][0-9]*"
+
+    def tally_filters(self):
+        """The list's filters for an exact count from UserTally; None when a search narrows it."""
+        if SearchFilter().get_search_terms(self.request):
+            return None
+        # Valid: DjangoFilterBackend refused any other value (400) before the page.
+        filterset = UserFilter(self.request.query_params, queryset=self.queryset)
+        filterset.is_valid()
+        return {
+            filterset.filters[name].field_name: value
+            for name, value in filterset.form.cleaned_data.items()
+            if value not in ("", None)
+        }
 
     def update(self, request, *args, **kwargs):
         user = self.get_object()
