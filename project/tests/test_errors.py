@@ -180,7 +180,7 @@ def test_session_request_without_csrf_token_is_json_403(user):
 
 
 def test_bad_host_header_is_json_400(client):
-    response = client.get("/healthz", HTTP_HOST="evil.example")
+    response = client.get("/user/profile", HTTP_HOST="evil.example")  # probes take any Host
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
