@@ -1,42 +1,30 @@
-"""A Content-Security-Policy on every response (Django 5.2 has none built in).
+"""The Content-Security-Policy: django-csp's middleware, one policy for HTML, one for the rest.
 
-HTML pages (the docs, the admin site, the browsable API, the reset page)
-may load scripts, styles, images and fonts from this server only; no page
-runs an inline script unless it carries the request's nonce
-(`<script nonce="{{ request.csp_nonce }}">`). Inline styles stay allowed:
-ReDoc's styled-components inject `<style>` elements that no hash can
-predict. Everything else (JSON) may load nothing at all.
+HTML pages (the docs, the admin site, the browsable API, the reset page) get
+django-csp's policy from settings.CONTENT_SECURITY_POLICY: scripts, styles,
+images and fonts from this server only, and no inline script unless it
+carries the request's nonce (`<script nonce="{{ request.csp_nonce }}">`;
+django-csp adds the nonce to the header only on pages that use it).
+
+What django-csp cannot do, and this module does by hand: choose the policy
+by the response's media type. It has one project-wide policy and per-view
+decorators; every JSON answer (each DRF view, each error handler, a 404
+outside any view) should load nothing at all, so non-HTML responses get
+API_POLICY through the get_policy_parts() hook django-csp provides for this.
 """
 
-import secrets
+from csp.constants import NONE
+from csp.middleware import CSPMiddleware
 
-HTML_POLICY = (
-    "default-src 'self'; "
-    "script-src 'self' 'nonce-{nonce}'; "
-    "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; "
-    "font-src 'self' data:; "
-    "connect-src 'self'; "
-    "worker-src 'self' blob:; "
-    "object-src 'none'; "
-    "base-uri 'self'; "
-    "form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+API_POLICY = {"default-src": [NONE], "frame-ancestors": [NONE]}
 
 
-class ContentSecurityPolicyMiddleware:
-    """Set the Content-Security-Policy header, strict for JSON, same-origin for HTML."""
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """Set django-csp's policy on HTML pages and `default-src 'none'` on everything else."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request.csp_nonce = secrets.token_urlsafe(16)
-        response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
-            is_html = response.get("Content-Type", "").startswith("text/html")
-            policy = HTML_POLICY.format(nonce=request.csp_nonce) if is_html else API_POLICY
-            response["Content-Security-Policy"] = policy
-        return response
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        is_html = response.get("Content-Type", "").startswith("text/html")
+        if not report_only and parts.config is None and not is_html:
+            parts.config = API_POLICY
+        return parts
