@@ -21,7 +21,7 @@ def any_host_for_probes(get_response):
     is not in ALLOWED_HOSTS. Django has no per-route exemption; like
     django-alive's healthcheck_bypass_host_check, this gives the probes'
     requests the unvalidated host (only the probes: nothing there builds a
-    link or a redirect from it). It runs first, before anything asks for the host.
+    link or a redirect from it). It runs before anything asks for the host.
     """
 
     def middleware(request):

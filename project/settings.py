@@ -53,10 +53,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Before anything reads the Host: probes by IP pass the ALLOWED_HOSTS check.
-    "project.health.any_host_for_probes",
     # First: request id, one JSON log line per request, 503 for a lost database.
     "project.middleware.RequestLogMiddleware",
+    # Before anything reads the Host: probes by IP pass the ALLOWED_HOSTS check.
+    "project.health.any_host_for_probes",
     "django.middleware.security.SecurityMiddleware",
     "project.security.ContentSecurityPolicyMiddleware",
     # Serves collected static files (admin, API docs) under gunicorn.
