@@ -1,6 +1,7 @@
 """Every write to an account goes through here: views, the admin site and
 management commands call these functions and nothing else writes users."""
 
+import re
 from functools import partial
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
@@ -17,15 +18,35 @@ from accounts.models import Role, User
 USER_NOT_FOUND = _("No User matches the given query.")
 
 
+# The unique constraints on accounts_user, as the database names them, and
+# the field each guards: User.Meta's case-insensitive ones, and the column
+# constraint of AbstractUser's username (PostgreSQL's name for it; SQLite
+# reports the case-insensitive index first, or the column).
+UNIQUE_CONSTRAINT_FIELDS = {
+    "accounts_user_username_ci_unique": "username",
+    "accounts_user_email_ci_unique": "email",
+    "accounts_user_username_key": "username",
+    "accounts_user.username": "username",
+}
+# SQLite names the broken constraint only in its message.
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?:index '([^']+)'|(\S+))")
+
+
+def _violated_constraint(exc):
+    """Return the name of the constraint an IntegrityError reports, if it names one."""
+    diagnostics = getattr(exc.__cause__, "diag", None)  # psycopg's
+    if diagnostics is not None:
+        return diagnostics.constraint_name
+    match = _SQLITE_UNIQUE.match(str(exc))
+    return match and (match[1] or match[2])
+
+
 def _unique_violation(exc):
-    """Turn a lost race on a unique index into the serializer's own 400 message."""
-    message = str(exc).lower()
-    for field in ("username", "email"):
-        if field in message:
-            return ValidationError(
-                {field: [f"A user with that {field} already exists."]}, code="unique"
-            )
-    return None
+    """Turn a lost race on a unique constraint into the serializer's own 400 message."""
+    field = UNIQUE_CONSTRAINT_FIELDS.get(_violated_constraint(exc))
+    if field is None:
+        return None
+    return ValidationError({field: [f"A user with that {field} already exists."]}, code="unique")
 
 
 def _save(user, **kwargs):

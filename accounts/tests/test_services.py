@@ -2,6 +2,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import UniqueConstraint
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -48,6 +49,32 @@ def test_user_register_lost_race_on_email_is_a_validation_error():
         services.user_register(username="other", email="ALICE@example.com", password="x")
 
     assert caught.value.message_dict == {"email": ["A user with that email already exists."]}
+
+
+def test_a_lost_race_on_an_email_naming_a_field_is_reported_on_email():
+    """PostgreSQL's message quotes the value; the constraint's name decides."""
+    UserFactory(email="username@example.com")
+
+    with pytest.raises(ValidationError) as caught:
+        services.user_register(username="other", email="USERNAME@example.com", password="x")
+
+    assert caught.value.message_dict == {"email": ["A user with that email already exists."]}
+
+
+def test_a_lost_race_on_the_exact_username_is_reported_on_username():
+    """On PostgreSQL AbstractUser's own unique column constraint may fire first."""
+    UserFactory(username="alice", email="first@example.com")
+
+    with pytest.raises(ValidationError) as caught:
+        services.user_register(username="alice", email="email@example.com", password="x")
+
+    assert caught.value.message_dict == {"username": ["A user with that username already exists."]}
+
+
+def test_every_unique_constraint_of_the_user_model_names_its_field():
+    names = {c.name for c in User._meta.constraints if isinstance(c, UniqueConstraint)}
+
+    assert names <= services.UNIQUE_CONSTRAINT_FIELDS.keys()
 
 
 def test_admin_create_makes_superuser_admin():
