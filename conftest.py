@@ -3,8 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from accounts import jwt
-from accounts.tests.factories import AdminFactory, SuperuserFactory, UserFactory
+from accounts.tests.factories import AdminFactory, SuperuserFactory, UserFactory, token_pair
 
 # Fixtures that need a real service (PostgreSQL, chromium) skip without it,
 # unless REQUIRE_SERVICES=1 (set by .ci/run) turns the skip into a failure.
@@ -49,7 +48,7 @@ def superuser(db):
 
 def _client_for(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt.issue_token_pair(user)['access_token']}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair(user)['access_token']}")
     return client
 
 

@@ -42,3 +42,10 @@ class Conflict(AccountError):
 
     default_message = _("The request conflicts with the current state of the resource.")
     default_code = "conflict"
+
+
+class Unauthenticated(AccountError):
+    """The credentials (a password, a token) are wrong, expired or no longer good."""
+
+    default_message = _("Token is invalid or expired")
+    default_code = "token_not_valid"

@@ -1,78 +1,116 @@
-"""The token pairs handed to API clients: issue, rotate, revoke.
+"""The tokens handed to API clients: their claims, how they are made and read.
 
-Built on SimpleJWT's RefreshToken and its blacklist app. What is added is
-what the contract needs beyond them: the response shape, a link from each
-access token to its refresh token (so logout ends both), and a refresh that
-checks the user still exists, is active and has the same password.
+SimpleJWT signs and verifies them. What is added: every token names the
+session it belongs to (the `sid` claim), and a token is refused unless its
+claims have exactly the types and forms this module writes. A token signed
+with the right key but holding a list, a float, a huge number or a
+non-ASCII digit where the user id belongs (or a non-numeric expiry) is an
+invalid token, a 401, never a 500 and never "some other user".
+
+The refresh token is not SimpleJWT's RefreshToken: with the blacklist app
+installed, that one writes an OutstandingToken row per token and queries the
+blacklist on every read. The session row (accounts.sessions) is the
+revocation state instead, so neither is needed.
 """
 
-from django.db import IntegrityError, transaction
+import re
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.token_blacklist.models import (
-    BlacklistedToken,
-    OutstandingToken,
-)
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.tokens import AccessToken, Token
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
-from accounts.models import User
+SESSION_CLAIM = "sid"
 
-REFRESH_JTI_CLAIM = "refresh_jti"
+# What str(user.pk) gives for any BigAutoField id: ASCII digits, no sign, no
+# leading zero, at most 18 digits (so always below 2**63, the column's range).
+USER_ID_FORM = re.compile(r"[1-9][0-9]{0,17}")
+# secrets.token_urlsafe(16), as accounts.sessions makes them.
+SESSION_ID_FORM = re.compile(r"[A-Za-z0-9_-]{22}")
+# uuid4().hex, as SimpleJWT makes them.
+JTI_FORM = re.compile(r"[0-9a-f]{32}")
+INVALID = _("Token is invalid or expired")
 
 
-def issue_token_pair(user):
-    """Return a new refresh token and its access token as the login response body."""
-    refresh = RefreshToken.for_user(user)
-    access = refresh.access_token
-    access[REFRESH_JTI_CLAIM] = refresh[api_settings.JTI_CLAIM]
-    return {
+class _StrictClaims:
+    """Refuse a token whose claims are not of the form this service issues."""
+
+    def __init__(self, token=None, verify=True):
+        # PyJWT and SimpleJWT check exp/iat/nbf with int() and
+        # datetime.fromtimestamp(): a list is a TypeError, 1e400 or 10**30
+        # an OverflowError or ValueError. Any of them means a bad token.
+        try:
+            super().__init__(token, verify)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TokenError(INVALID) from exc
+
+    def verify(self):
+        super().verify()
+        checks = {
+            api_settings.USER_ID_CLAIM: USER_ID_FORM,
+            SESSION_CLAIM: SESSION_ID_FORM,
+            api_settings.JTI_CLAIM: JTI_FORM,
+        }
+        for claim, form in checks.items():
+            value = self.payload.get(claim)
+            if not isinstance(value, str) or not form.fullmatch(value):
+                raise TokenError(INVALID)
+
+    @property
+    def user_id(self):
+        return int(self.payload[api_settings.USER_ID_CLAIM])
+
+    @property
+    def session_id(self):
+        return self.payload[SESSION_CLAIM]
+
+    @property
+    def jti(self):
+        return self.payload[api_settings.JTI_CLAIM]
+
+
+class SessionAccessToken(_StrictClaims, AccessToken):
+    """An access token of one session (SIMPLE_JWT's AUTH_TOKEN_CLASSES)."""
+
+
+class SessionRefreshToken(_StrictClaims, Token):
+    """A refresh token of one session; the session row says whether it is still good."""
+
+    token_type = "refresh"  # noqa: S105 (the kind of token, not a secret)
+    lifetime = api_settings.REFRESH_TOKEN_LIFETIME
+
+    @property
+    def expires_at(self):
+        return datetime_from_epoch(self.payload["exp"])
+
+
+def password_claim(user):
+    """The claim that ties a token to the password it was issued under."""
+    return get_md5_hash_password(user.password)
+
+
+def issue_pair(user, session_id):
+    """Return a new refresh token of the session and the response body with both tokens."""
+    refresh = SessionRefreshToken()
+    refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
+    refresh[SESSION_CLAIM] = session_id
+    # A password change ends the sessions anyway; the claim also covers a
+    # password set outside the services (manage.py changepassword, a shell).
+    refresh[api_settings.REVOKE_TOKEN_CLAIM] = password_claim(user)
+    access = SessionAccessToken()
+    access.set_exp(from_time=refresh.current_time)
+    for claim in (api_settings.USER_ID_CLAIM, SESSION_CLAIM, api_settings.REVOKE_TOKEN_CLAIM):
+        access[claim] = refresh[claim]
+    body = {
         "access_token": str(access),
         "refresh_token": str(refresh),
         "token_type": "Bearer",
         "expires_in": int(access.lifetime.total_seconds()),
     }
+    return refresh, body
 
 
-def rotate_refresh_token(raw_token):
-    """Spend a refresh token and return a new pair; raise TokenError if it is not usable."""
-    refresh = RefreshToken(raw_token)
-    user = User.objects.filter(pk=refresh.get(api_settings.USER_ID_CLAIM), is_active=True).first()
-    if user is None or refresh.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
-        user.password
-    ):
-        raise TokenError(_("Token is invalid or expired"))
-    with transaction.atomic():
-        _blacklist(refresh)
-        return issue_token_pair(user)
-
-
-def revoke_refresh_token(raw_token):
-    """Blacklist a refresh token, ending it and the access tokens issued with it."""
-    _blacklist(RefreshToken(raw_token))
-
-
-def revoke_user_tokens(user):
-    """Blacklist every outstanding refresh token of a user."""
-    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
-    )
-
-
-def _blacklist(refresh):
-    """Blacklist one token exactly once.
-
-    RefreshToken.blacklist() uses get_or_create, so two concurrent requests
-    spending the same token would both succeed; the one-to-one constraint on
-    BlacklistedToken.token lets only the first insert win.
-    """
-    outstanding = OutstandingToken.objects.filter(jti=refresh[api_settings.JTI_CLAIM]).first()
-    if outstanding is None:
-        raise TokenError(_("Token is invalid or expired"))
-    try:
-        with transaction.atomic():
-            BlacklistedToken.objects.create(token=outstanding)
-    except IntegrityError:
-        raise TokenError(_("Token is blacklisted")) from None
+def read_refresh_token(raw_token):
+    """Return the verified refresh token; raise TokenError if it is not one of ours."""
+    return SessionRefreshToken(raw_token)

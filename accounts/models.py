@@ -194,3 +194,66 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_type_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SessionEndReason(models.TextChoices):
+    """Why a session ended; the admin site shows it, the API only says "ended"."""
+
+    LOGOUT = "logout", _("Logged out")
+    LOGOUT_ALL = "logout_all", _("Logged out of all sessions")
+    ENDED = "ended", _("Ended from the session list")
+    TOKEN_REUSE = "token_reuse", _("A spent refresh token was presented again")
+    PASSWORD_CHANGED = "password_changed", _("Password changed or reset")
+    DEACTIVATED = "deactivated", _("Account deactivated")
+
+
+class SessionQuerySet(models.QuerySet):
+    def live(self, *, now=None):
+        """Sessions that are neither ended nor expired."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class Session(models.Model):
+    """What one login starts: the chain of refresh tokens rotation hands out.
+
+    The row is the revocation state of every token of the session: a refresh
+    token is good while the session is live and its jti is `refresh_jti`;
+    an access token is good while the session has not ended. So rotating
+    leaves earlier access tokens alone, and ending the row ends them all.
+    """
+
+    id = models.CharField(_("id"), primary_key=True, max_length=32, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=256, blank=True)
+    refresh_jti = models.CharField(_("current refresh token id"), max_length=64)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why it ended"), max_length=32, choices=SessionEndReason.choices, blank=True
+    )
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [
+            # The session lists: a user's sessions, most recently used first.
+            models.Index(fields=["user", "-last_used_at", "-id"], name="accounts_session_user_idx"),
+            # The prune.
+            models.Index(fields=["expires_at"], name="accounts_session_expires_idx"),
+            models.Index(fields=["ended_at"], name="accounts_session_ended_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True, end_reason="")
+                | models.Q(ended_at__isnull=False, end_reason__in=SessionEndReason.values),
+                name="accounts_session_end_reason_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_agent or _('Unknown client')} ({self.ip_address or '-'})"

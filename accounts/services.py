@@ -5,15 +5,17 @@ import re
 from functools import partial
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts import audit, emails, jwt, policies, tokens
-from accounts.exceptions import Conflict, NotAllowed, NotFound
-from accounts.models import Role, User
+from accounts import audit, emails, events, jwt, policies, sessions, tokens
+from accounts.exceptions import Conflict, NotAllowed, NotFound, Unauthenticated
+from accounts.models import EventType, Role, SessionEndReason, User
 
 USER_NOT_FOUND = _("No User matches the given query.")
 
@@ -90,7 +92,7 @@ def _apply(user, fields):
     if changed:
         _save(user, update_fields=[*changed, "updated_at"])
     if not user.is_active:
-        jwt.revoke_user_tokens(user)
+        sessions.end_all(user=user, reason=SessionEndReason.DEACTIVATED)
     return changed
 
 
@@ -129,8 +131,80 @@ def user_change_password(*, user, password):
     """Set a new password and end every token issued before it."""
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
-    jwt.revoke_user_tokens(user)
+    sessions.end_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
     return user
+
+
+# --- Logins and sessions ---------------------------------------------------------
+# Refresh and logout commit before refusing: a spent refresh token ends its
+# session (reuse detection) even though the request fails. They are durable
+# so that no caller's transaction can roll that back.
+
+INVALID_CREDENTIALS = _("Invalid username or password.")
+SESSION_NOT_FOUND = _("No Session matches the given query.")
+
+
+def user_login(*, username, password, client):
+    """Start a session for the right password of an active account; return its token pair."""
+    # authenticate() hashes a dummy password for unknown users and returns
+    # None for inactive ones: every failure looks the same, in body and time.
+    user = authenticate(username=username, password=password)
+    if user is None:
+        raise Unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
+    with transaction.atomic():
+        # last_login also ends any password-reset link sent before this login.
+        update_last_login(None, user)
+        return sessions.start(user=user, client=client)
+
+
+def token_refresh(*, refresh_token, client):
+    """Spend the session's current refresh token for the next pair, in the same session."""
+    token = _read_refresh_token(refresh_token)
+    with transaction.atomic(durable=True):
+        pair = sessions.rotate(token=token, client=client)
+    if pair is None:
+        raise Unauthenticated
+    return pair
+
+
+def logout(*, refresh_token, client):
+    """End the session of this refresh token: all its access and refresh tokens."""
+    token = _read_refresh_token(refresh_token)
+    with transaction.atomic(durable=True):
+        session = sessions.end(token=token, client=client)
+        if session is not None:
+            events.record(EventType.LOGOUT, user=session.user, client=client, session_id=session.pk)
+    if session is None:
+        raise Unauthenticated
+
+
+@transaction.atomic
+def logout_all(*, user, client, session_id=None):
+    """End every session of the user, the one making the request (`session_id`) included."""
+    sessions.end_all(user=user, reason=SessionEndReason.LOGOUT_ALL)
+    events.record(EventType.LOGOUT_ALL, user=user, client=client, session_id=session_id)
+
+
+@transaction.atomic
+def session_end(*, user, session_id, client, actor=None):
+    """End one live session of the user; `actor` is the admin doing it, if not the user."""
+    if actor is not None:
+        actor, user, _rows = _lock_for_admin_write(actor=actor, user=user)
+        _authorize(policies.can_update_user, actor, user)
+    if not sessions.end_one(user=user, session_id=session_id):
+        raise NotFound(SESSION_NOT_FOUND)
+    events.record(
+        EventType.SESSION_ENDED, user=user, client=client, session_id=session_id, actor=actor
+    )
+    if actor is not None:
+        audit.admin_action(actor=actor, target=user, action=CHANGE, message=ENDED_SESSION)
+
+
+def _read_refresh_token(raw_token):
+    try:
+        return jwt.read_refresh_token(raw_token)
+    except TokenError:
+        raise Unauthenticated from None
 
 
 # --- Admin management of accounts ----------------------------------------------
@@ -142,6 +216,8 @@ LAST_ACTIVE_ADMIN = _("This would leave no active admin; make another user admin
 # The admin site's history entries for the role changes.
 GRANTED_ADMIN = _("Granted admin privileges.")
 REVOKED_ADMIN = _("Revoked admin privileges.")
+ENDED_SESSION = _("Ended a session.")
+ENDED_ALL_SESSIONS = _("Ended all sessions.")
 
 
 def _lock_for_admin_write(*, actor, user):
@@ -215,7 +291,7 @@ def user_delete(*, actor, user):
     actor, target, rows = _lock_for_admin_write(actor=actor, user=user)
     _authorize(policies.can_delete_user, actor, target)
     _keep_an_active_admin(target, rows)
-    jwt.revoke_user_tokens(target)
+    # Its sessions, and so its tokens, go with it (on_delete=CASCADE).
     # Recorded first: the entry needs the id, which delete() clears.
     audit.admin_action(actor=actor, target=target, action=DELETION)
     target.delete()
@@ -260,6 +336,16 @@ def user_revoke_admin(*, actor, user):
     return target
 
 
+@transaction.atomic
+def user_logout_all(*, actor, user, client=None):
+    """End every session of an account on an admin's behalf (the update rule)."""
+    actor, target, _rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_update_user, actor, target)
+    sessions.end_all(user=target, reason=SessionEndReason.LOGOUT_ALL)
+    events.record(EventType.LOGOUT_ALL, user=target, client=client, actor=actor)
+    audit.admin_action(actor=actor, target=target, action=CHANGE, message=ENDED_ALL_SESSIONS)
+
+
 def password_reset_request(*, email):
     """Email a reset link to the active account with this address, if there is one.
 
@@ -297,5 +383,5 @@ def password_reset_complete(*, token, password):
         raise ValidationError({"new_password": exc.messages}) from None
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
-    jwt.revoke_user_tokens(user)
+    sessions.end_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
     return user

@@ -206,16 +206,16 @@ class Bench:
         log(f"seeded {size:,} users in {time.monotonic() - started:.1f}s")
 
     def user_token(self):
-        from accounts import jwt
         from accounts.models import User
+        from accounts.tests.factories import token_pair
 
-        return jwt.issue_token_pair(User.objects.get(username="user1"))["access_token"]
+        return token_pair(User.objects.get(username="user1"))["access_token"]
 
     def admin_token(self):
-        from accounts import jwt
         from accounts.models import User
+        from accounts.tests.factories import token_pair
 
-        return jwt.issue_token_pair(User.objects.get(username=ADMIN))["access_token"]
+        return token_pair(User.objects.get(username=ADMIN))["access_token"]
 
     # --- measurements -------------------------------------------------------------
     def admin_queries(self, size):

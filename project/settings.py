@@ -162,8 +162,10 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(
         seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME", default=14 * 24 * 3600)
     ),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens that name their session and have strictly formed claims; the
+    # session row (accounts.sessions) does rotation and revocation, so
+    # SimpleJWT's ROTATE_REFRESH_TOKENS/BLACKLIST_AFTER_ROTATION play no part.
+    "AUTH_TOKEN_CLASSES": ("accounts.jwt.SessionAccessToken",),
     # A claim derived from the password hash: changing the password ends
     # every token issued before.
     "CHECK_REVOKE_TOKEN": True,

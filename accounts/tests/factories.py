@@ -1,5 +1,7 @@
 import factory
 
+from accounts import sessions
+from accounts.clients import Client
 from accounts.models import Role, User
 
 PASSWORD = "Correct-Horse-42"
@@ -31,3 +33,8 @@ class AdminFactory(UserFactory):
 class SuperuserFactory(AdminFactory):
     username = factory.Sequence(lambda n: f"owner{n}")
     is_superuser = True
+
+
+def token_pair(user, client=None):
+    """Log the user in as the login service does: a new session and its token pair."""
+    return sessions.start(user=user, client=client or Client())

@@ -8,9 +8,14 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.test import Client
 
-from accounts import jwt
 from accounts.models import Role, User
-from accounts.tests.factories import PASSWORD, AdminFactory, SuperuserFactory, UserFactory
+from accounts.tests.factories import (
+    PASSWORD,
+    AdminFactory,
+    SuperuserFactory,
+    UserFactory,
+    token_pair,
+)
 from accounts.tests.test_policies import TARGETS, allowed
 
 pytestmark = pytest.mark.django_db
@@ -366,7 +371,7 @@ def test_the_make_admin_action_is_logged_as_the_api_logs_it(admin_user, user):
 def test_bulk_delete_logs_each_user_and_survives_their_tokens(admin_user):
     victims = UserFactory.create_batch(3)
     for victim in victims:
-        jwt.issue_token_pair(victim)
+        token_pair(victim)
     browser = Client()
     browser.force_login(admin_user)
     response = browser.post(

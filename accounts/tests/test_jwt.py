@@ -1,70 +1,42 @@
 import pytest
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import jwt
+from accounts.tests.factories import token_pair
 
 pytestmark = pytest.mark.django_db
 
 
-def test_access_token_names_its_refresh_token(user):
-    pair = jwt.issue_token_pair(user)
+def test_both_tokens_name_the_same_session(user):
+    pair = token_pair(user)
 
-    access = AccessToken(pair["access_token"])
+    access = jwt.SessionAccessToken(pair["access_token"])
+    refresh = jwt.read_refresh_token(pair["refresh_token"])
 
-    assert access[jwt.REFRESH_JTI_CLAIM] == RefreshToken(pair["refresh_token"])["jti"]
-
-
-def test_tokens_carry_password_claim(user):
-    pair = jwt.issue_token_pair(user)
-
-    assert "hash_password" in AccessToken(pair["access_token"])
-    assert "hash_password" in RefreshToken(pair["refresh_token"])
+    assert access.session_id == refresh.session_id == user.sessions.get().pk
 
 
-def test_rotate_spends_the_old_token(user):
-    pair = jwt.issue_token_pair(user)
-    jwt.rotate_refresh_token(pair["refresh_token"])
+def test_tokens_carry_the_user_id_as_a_string_and_the_password_claim(user):
+    pair = token_pair(user)
 
+    for token in (jwt.SessionAccessToken(pair["access_token"]), AccessToken(pair["access_token"])):
+        assert token["user_id"] == str(user.pk)
+        assert token["hash_password"] == jwt.password_claim(user)
+
+
+def test_issuing_writes_no_blacklist_app_rows(user):
+    token_pair(user)
+
+    assert not OutstandingToken.objects.exists()
+
+
+def test_an_access_token_is_not_a_refresh_token(user):
     with pytest.raises(TokenError):
-        jwt.rotate_refresh_token(pair["refresh_token"])
+        jwt.read_refresh_token(token_pair(user)["access_token"])
 
 
-def test_revoke_refresh_token_twice_fails(user):
-    pair = jwt.issue_token_pair(user)
-    jwt.revoke_refresh_token(pair["refresh_token"])
-
+def test_a_refresh_token_is_not_an_access_token(user):
     with pytest.raises(TokenError):
-        jwt.revoke_refresh_token(pair["refresh_token"])
-
-
-def test_refresh_token_unknown_to_the_database_is_refused(user):
-    """A validly signed token never recorded as outstanding cannot be spent."""
-    refresh = RefreshToken()
-    refresh["user_id"] = str(user.pk)
-
-    with pytest.raises(TokenError):
-        jwt.revoke_refresh_token(str(refresh))
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_rotations_of_one_token_let_only_one_win(user):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
-
-    raw = jwt.issue_token_pair(user)["refresh_token"]
-
-    def attempt(_):
-        try:
-            jwt.rotate_refresh_token(raw)
-            return "won"
-        except TokenError:
-            return "refused"
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(pool.map(attempt, range(4)))
-
-    assert outcomes.count("won") == 1
+        jwt.SessionAccessToken(token_pair(user)["refresh_token"])

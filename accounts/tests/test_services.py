@@ -4,12 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import UniqueConstraint
 from django.test.utils import CaptureQueriesContext
-from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts import jwt, services
+from accounts import services
 from accounts.exceptions import NotAllowed, NotFound
 from accounts.models import Role, User
-from accounts.tests.factories import AdminFactory, UserFactory
+from accounts.tests.factories import AdminFactory, UserFactory, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -83,21 +82,22 @@ def test_admin_create_makes_superuser_admin():
     assert (user.role, user.is_superuser) == (Role.ADMIN, True)
 
 
-def test_user_change_password_blacklists_outstanding_refresh_tokens(user):
-    jwt.issue_token_pair(user)
-    jwt.issue_token_pair(user)
+def test_user_change_password_ends_every_session(user):
+    token_pair(user)
+    token_pair(user)
 
     services.user_change_password(user=user, password="Another-Horse-43")
 
-    assert not OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).exists()
+    assert not user.sessions.filter(ended_at__isnull=True).exists()
+    assert set(user.sessions.values_list("end_reason", flat=True)) == {"password_changed"}
 
 
-def test_deactivating_a_user_blacklists_their_refresh_tokens(user):
-    jwt.issue_token_pair(user)
+def test_deactivating_a_user_ends_every_session(user):
+    token_pair(user)
 
     services.user_update(user=user, is_active=False)
 
-    assert not OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).exists()
+    assert user.sessions.get().end_reason == "deactivated"
 
 
 def test_user_update_that_changes_nothing_runs_no_query(user, django_assert_num_queries):

@@ -1,14 +1,13 @@
-from django.contrib.auth import authenticate
-from django.contrib.auth.models import update_last_login
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from accounts import jwt, services
+from accounts import services
+from accounts.clients import client_from_request
+from accounts.exceptions import Unauthenticated
 from accounts.openapi import error_response
 from accounts.schema import USER_EXAMPLE
 from accounts.serializers import (
@@ -39,7 +38,8 @@ REFRESH_TOKEN_EXAMPLE = OpenApiExample(
 )
 INVALID_TOKEN_RESPONSE = error_response(
     401,
-    "The refresh token is invalid, expired, already used or logged out.",
+    "The refresh token is invalid, expired or logged out, or was already spent "
+    "(which ends its session).",
     {"detail": "Token is invalid or expired", "code": "token_not_valid"},
 )
 
@@ -115,21 +115,18 @@ class LoginView(PublicAPIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # authenticate() hashes a dummy password for unknown users and returns
-        # None for inactive ones: every failure looks the same, in body and time.
-        user = authenticate(request, **serializer.validated_data)
-        if user is None:
-            self.failure_throttle.record_failure()
-            raise AuthenticationFailed(
-                _("Invalid username or password."), code="invalid_credentials"
+        try:
+            pair = services.user_login(
+                **serializer.validated_data, client=client_from_request(request)
             )
-        # last_login also ends any password-reset link sent before this login.
-        update_last_login(None, user)
-        return Response(jwt.issue_token_pair(user))
+        except Unauthenticated as exc:
+            self.failure_throttle.record_failure()
+            raise _unauthenticated(exc) from None
+        return Response(pair)
 
 
 class TokenRefreshView(PublicAPIView):
-    """Spend a refresh token for a new pair; the old refresh token dies."""
+    """Spend a session's refresh token for its next pair; a spent one ends the session."""
 
     @extend_schema(
         request=RefreshTokenSerializer,
@@ -140,14 +137,16 @@ class TokenRefreshView(PublicAPIView):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            pair = jwt.rotate_refresh_token(serializer.validated_data["refresh_token"])
-        except TokenError as exc:
-            raise InvalidToken(exc.args[0]) from None
+            pair = services.token_refresh(
+                **serializer.validated_data, client=client_from_request(request)
+            )
+        except Unauthenticated as exc:
+            raise _unauthenticated(exc) from None
         return Response(pair)
 
 
 class LogoutView(PublicAPIView):
-    """End a session: its refresh token and the access tokens issued with it."""
+    """End a session: all its refresh and access tokens."""
 
     @extend_schema(
         request=RefreshTokenSerializer,
@@ -161,7 +160,12 @@ class LogoutView(PublicAPIView):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            jwt.revoke_refresh_token(serializer.validated_data["refresh_token"])
-        except TokenError as exc:
-            raise InvalidToken(exc.args[0]) from None
+            services.logout(**serializer.validated_data, client=client_from_request(request))
+        except Unauthenticated as exc:
+            raise _unauthenticated(exc) from None
         return Response({"msg": _("Logged out.")})
+
+
+def _unauthenticated(exc):
+    """The service's refusal as DRF's 401, which carries the WWW-Authenticate header."""
+    return AuthenticationFailed(exc.message, code=exc.code)

@@ -12,9 +12,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from accounts import jwt
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +67,7 @@ def send(caller):
     def send(method, path, body, content_type="application/json", query=""):
         client = APIClient()
         if path in ("/user/profile", "/user/change-password"):
-            token = jwt.issue_token_pair(caller)["access_token"]
+            token = token_pair(caller)["access_token"]
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return getattr(client, method)(f"{path}{query}", body, content_type=content_type)
 

@@ -22,8 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts import jwt
-from accounts.tests.factories import AdminFactory, UserFactory
+from accounts.tests.factories import AdminFactory, UserFactory, token_pair
 
 CHECKS = [
     not_a_server_error,
@@ -62,7 +61,7 @@ def _operations(schema):
 
 
 def _bearer(user):
-    return {"Authorization": f"Bearer {jwt.issue_token_pair(user)['access_token']}"}
+    return {"Authorization": f"Bearer {token_pair(user)['access_token']}"}
 
 
 def _admin_token():

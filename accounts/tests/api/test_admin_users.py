@@ -8,12 +8,14 @@ from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts import jwt, services
+from accounts import services
+from accounts.clients import Client
 from accounts.exceptions import NotAllowed, NotFound
-from accounts.models import Role, User
-from accounts.tests.factories import AdminFactory, SuperuserFactory, UserFactory
+from accounts.models import Role, Session, User
+from accounts.tests.factories import AdminFactory, SuperuserFactory, UserFactory, token_pair
 from accounts.tests.test_policies import ACTORS, TARGETS, allowed
 
 pytestmark = pytest.mark.django_db
@@ -631,23 +633,24 @@ def test_deleting_twice_is_404(admin_client_api, user):
     assert admin_client_api.delete(f"/api/user/{user.pk}").status_code == 404
 
 
-def test_delete_is_not_blocked_by_tokens_or_log_entries(admin_client_api, client_for, user):
-    # A session that logged out (blacklisted), one still live (outstanding),
-    # and an admin-site history entry written by the user: none may block.
-    pair = jwt.issue_token_pair(user)
-    jwt.revoke_refresh_token(pair["refresh_token"])
-    jwt.issue_token_pair(user)
+def test_delete_is_not_blocked_by_sessions_tokens_or_log_entries(admin_client_api, user):
+    # A session that logged out, one still live, a token row of SimpleJWT's
+    # blacklist app (from before sessions) and an admin-site history entry
+    # written by the user: none may block, the sessions go with the user.
+    services.logout(refresh_token=token_pair(user)["refresh_token"], client=Client())
+    token_pair(user)
+    OutstandingToken.objects.create(user=user, jti="legacy", token="x", expires_at=timezone.now())
     LogEntry.objects.log_actions(
         user_id=user.pk, queryset=[user], action_flag=CHANGE, change_message="x"
     )
     response = admin_client_api.delete(f"/api/user/{user.pk}")
     assert response.status_code == 200
-    assert OutstandingToken.objects.filter(user__isnull=True).count() == 2
-    assert BlacklistedToken.objects.count() == 2
+    assert not Session.objects.filter(user_id=user.pk).exists()
+    assert OutstandingToken.objects.get().user is None
 
 
 def test_a_deleted_users_tokens_stop_working_at_once(admin_client_api, client_for, user):
-    pair = jwt.issue_token_pair(user)
+    pair = token_pair(user)
     victim = client_for(user)
     assert victim.get("/user/profile").status_code == 200
     admin_client_api.delete(f"/api/user/{user.pk}")
@@ -657,7 +660,7 @@ def test_a_deleted_users_tokens_stop_working_at_once(admin_client_api, client_fo
 
 
 def test_a_deactivated_users_tokens_stop_working_at_once(admin_client_api, client_for, user):
-    pair = jwt.issue_token_pair(user)
+    pair = token_pair(user)
     victim = client_for(user)
     admin_client_api.patch(f"/api/user/{user.pk}", {"active": False})
     assert victim.get("/user/profile").status_code == 401
@@ -866,12 +869,12 @@ def test_list_runs_the_same_queries_for_any_page_size(
         # + username and email uniqueness checks; the locking read; the update;
         # the history entry; 4 savepoint statements (service, save).
         ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 11),
-        # + live refresh tokens and their blacklisting instead of the checks.
-        ("patch", "/api/user/{pk}", {"active": False}, 11),
-        # + the locking read; tokens and blacklisting; the history entry; the
-        # delete and its cascades (groups, permissions, history, tokens,
-        # security events and those it acted in).
-        ("delete", "/api/user/{pk}", {}, 15),
+        # + ending the sessions (one UPDATE) instead of the checks.
+        ("patch", "/api/user/{pk}", {"active": False}, 10),
+        # + the locking read; the history entry; the delete and its cascades
+        # (history, groups, permissions, security events, sessions, legacy
+        # token rows, events it acted in).
+        ("delete", "/api/user/{pk}", {}, 14),
         # + the locking read; the update; the history entry.
         ("put", "/api/user/{pk}/make_admin", {}, 9),
     ],
@@ -884,7 +887,7 @@ def test_detail_routes_run_a_fixed_number_of_queries(
     for tokens in (1, 5):
         target = UserFactory()
         for _ in range(tokens):
-            jwt.issue_token_pair(target)
+            token_pair(target)
         data = {
             key: value.format(n=tokens) if isinstance(value, str) else value
             for key, value in body.items()

@@ -1,7 +1,6 @@
 import pytest
 
-from accounts import jwt
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,7 @@ def test_change_password_requires_authentication(api_client, db):
 
 
 def test_change_password_ends_older_access_tokens(api_client, user):
-    pair = jwt.issue_token_pair(user)
+    pair = token_pair(user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
     api_client.post(URL, {"current_password": PASSWORD, "new_password": NEW})
 
@@ -55,8 +54,8 @@ def test_change_password_ends_older_access_tokens(api_client, user):
 
 
 def test_change_password_ends_older_refresh_tokens(api_client, user):
-    pair = jwt.issue_token_pair(user)
-    other = jwt.issue_token_pair(user)
+    pair = token_pair(user)
+    other = token_pair(user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
     api_client.post(URL, {"current_password": PASSWORD, "new_password": NEW})
     api_client.credentials()

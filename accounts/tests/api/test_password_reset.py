@@ -15,8 +15,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts import emails, jwt, tokens
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts import emails, tokens
+from accounts.tests.factories import PASSWORD, UserFactory, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -476,7 +476,7 @@ def test_reset_rejects_other_content_types_with_415(api_client, user):
 
 
 def test_reset_ends_every_older_access_and_refresh_token(api_client, user):
-    old = jwt.issue_token_pair(user)
+    old = token_pair(user)
 
     api_client.post(reset_url(tokens.make_reset_token(user)), {"new_password": NEW})
 
@@ -522,7 +522,7 @@ def test_opening_the_reset_page_is_not_throttled(user):
 
 def test_change_password_ends_older_tokens_as_a_reset_does(user, client_for):
     """Change and reset share the rule: every token issued before stops working."""
-    old = jwt.issue_token_pair(user)
+    old = token_pair(user)
 
     response = client_for(user).post(
         "/user/change-password", {"current_password": PASSWORD, "new_password": NEW}
