@@ -46,14 +46,14 @@ def setup():
     from django.core.wsgi import get_wsgi_application
 
     app = get_wsgi_application()
-    from accounts.jwt import issue_token_pair
     from accounts.models import User
+    from accounts.tests.factories import token_pair
 
     user = User.objects.filter(username=USERNAME).first()
     if user is None:
         # No password: the token is issued here, as the login flow would.
         user = User.objects.create_user(username=USERNAME, email=f"{USERNAME}@example.com")
-    return app, issue_token_pair(user)["access_token"]
+    return app, token_pair(user)["access_token"]
 
 
 def environ_for(path, token):
