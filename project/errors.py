@@ -75,6 +75,14 @@ def exception_handler(exc, context):
     elif isinstance(exc, (OperationalError, InterfaceError)):
         exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A ValidationError raised with messages rather than fields (DRF's
+        # SearchFilter does so for a NUL character in ?search=) is a bare
+        # list; the contract knows only objects.
+        response.data = {
+            "detail": " ".join(str(message) for message in response.data),
+            "code": getattr(response.data[0], "code", "invalid") if response.data else "invalid",
+        }
     if response is not None and isinstance(response.data, dict):
         detail = response.data.get("detail")
         if detail is not None and "code" not in response.data:

@@ -1,13 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
 
-from project import health
+from project import docs, health
 
 
 class DocsRedirect(RedirectView):
@@ -22,14 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("accounts.urls")),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(
-        r"^swagger-ui/?$",
-        # The split view serves its start-up script as a file: no inline script.
-        SpectacularSwaggerSplitView.as_view(url_name="schema"),
-        name="swagger-ui",
-    ),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^api/schema/?$", docs.SchemaView.as_view(), name="schema"),
+    re_path(r"^swagger-ui/?$", docs.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^redoc/?$", docs.RedocView.as_view(url_name="schema"), name="redoc"),
     re_path(r"^healthz/?$", health.HealthzView.as_view(), name="healthz"),
     re_path(r"^readyz/?$", health.ReadyzView.as_view(), name="readyz"),
 ]

@@ -8,12 +8,16 @@ nothing is stored.
 """
 
 import json
+import re
+from collections import defaultdict
 
 import pytest
+from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory, token_pair
+from project.errors import wants_html
 
 pytestmark = pytest.mark.django_db
 
@@ -416,3 +420,74 @@ def test_every_string_field_of_every_json_body_refuses_other_types(superuser_cli
     assert {("PUT", "/api/user/{id}"), ("PATCH", "/api/user/{id}")} <= checked
     assert User.objects.filter(pk=user.pk).values().get() == before
     assert not User.objects.filter(username__in=["inf", "-inf", "123", "True"]).exists()
+
+
+# Odd values for a query parameter: NUL, invalid UTF-8, a lone surrogate, a
+# line break, a list, a huge number and a very long string.
+ODD_QUERY_VALUES = ["%00", "a%00b", "%FF", "%ED%A0%80", "%0D%0AX-Injected:%201", "[]", "9" * 30]
+ODD_QUERY_VALUES += ["x" * 5000, "-", ""]
+API_QUERY_PARAMETERS = ["search", "role", "active", "ordering", "page", "page_size", "format"]
+API_QUERY_PARAMETERS += ["type", "%00"]
+# Each path and the parameters to try: its own and some it does not take.
+QUERIES = {
+    "/api/user": API_QUERY_PARAMETERS,
+    "/api/user/{pk}": API_QUERY_PARAMETERS,
+    "/user/profile": API_QUERY_PARAMETERS,
+    "/healthz": API_QUERY_PARAMETERS,
+    "/readyz": API_QUERY_PARAMETERS,
+    # The document is generated anew for each request: its own parameters only.
+    "/api/schema": ["format", "lang", "version"],
+}
+
+
+@pytest.mark.parametrize("path", QUERIES)
+def test_odd_query_parameters_are_answered_in_the_error_shapes(superuser_client_api, user, path):
+    url = path.format(pk=user.pk)
+    for name in QUERIES[path]:
+        for value in ODD_QUERY_VALUES:
+            response = superuser_client_api.get(
+                f"{url}?{name}={value}", HTTP_ACCEPT="application/json"
+            )
+
+            assert response.status_code < 500, (name, value)
+            if response.status_code >= 400:
+                _assert_error(response, response.status_code)
+
+
+def _sample_paths(patterns, prefix=""):
+    """Yield a path for every route outside the admin site, with sample arguments."""
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if not route.startswith("admin/"):
+                yield from _sample_paths(entry.url_patterns, route)
+            continue
+        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
+        yield "/" + route.replace("^", "").replace("/?$", "").replace("$", "")
+
+
+ADMIN_PAGES = ["/admin/", "/admin/login/", "/admin/accounts/user/"]
+ADMIN_PAGES += ["/admin/accounts/user/{pk}/change/", "/admin/accounts/user/{pk}/delete/"]
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "*/*"])
+@pytest.mark.parametrize("login", ["anonymous", "bearer", "session"])
+def test_options_on_every_route_is_never_a_server_error(client_for, superuser, login, accept):
+    client = client_for(superuser) if login == "bearer" else APIClient()
+    if login == "session":
+        client.force_login(superuser)
+    arguments = defaultdict(lambda: "1", pk=str(superuser.pk), token="bad-token")
+    paths = [*_sample_paths(get_resolver().url_patterns), *ADMIN_PAGES]
+
+    for path in paths:
+        response = client.options(path.format_map(arguments), HTTP_ACCEPT=accept)
+
+        assert response.status_code < 500, path
+        if response.status_code < 400:
+            continue
+        if response["Content-Type"] == "application/json":
+            _assert_error(response, response.status_code)
+        else:  # an HTML page, or the browsable API answering a browser
+            assert wants_html(response.wsgi_request) or accept == "text/html", path
+            assert response["Content-Type"].startswith("text/html"), path
+    assert "/swagger-ui" in paths and "/user/reset-password/{token}" in paths
