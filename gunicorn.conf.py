@@ -46,8 +46,9 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "project.logs.JsonFormatter"}},
+    "filters": {"redact": {"()": "project.logs.RedactSecrets"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json"},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]},
     },
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {

@@ -17,12 +17,18 @@ from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import exceptions as account_errors
+
+# A database or cache that cannot be reached: the request may succeed later,
+# so the answer is 503, whichever layer (view, DRF, middleware) hit it.
+DEPENDENCY_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 # Pages that only ever answer in HTML, errors included.
 HTML_PREFIXES = ("/admin/", "/api-auth/", "/swagger-ui", "/redoc")

@@ -1,4 +1,4 @@
-"""One JSON object per log line, with secrets scrubbed from every field.
+"""One JSON object per log line (python-json-logger), with secrets scrubbed from every field.
 
 Used by Django's LOGGING and by gunicorn's own log (gunicorn.conf.py), so it
 must not import Django. The request middleware puts the request id in a
@@ -6,10 +6,12 @@ context variable; every line logged while serving that request carries it.
 """
 
 import contextvars
-import json
 import logging
 import re
 from datetime import UTC, datetime
+
+from pythonjsonlogger import json as jsonlogger
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 request_id_var = contextvars.ContextVar("request_id", default=None)
 
@@ -43,28 +45,56 @@ def redact_path(path):
     return redact(path.split("?", 1)[0])
 
 
-class JsonFormatter(logging.Formatter):
-    """Format a record as one line of JSON: time, level, logger, message, extras."""
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """python-json-logger's formatter: time, level, logger, message, request id, extras.
 
-    def format(self, record):
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+    Secrets are masked before, by the RedactSecrets filter on the handler.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            # Django's `request` extra (django.request) would print its path.
+            reserved_attrs=[*RESERVED_ATTRS, "request"],
+            json_ensure_ascii=False,
+            **kwargs,
+        )
+
+    def formatTime(self, record, datefmt=None):
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+    def add_fields(self, log_data, record, message_dict):
+        super().add_fields(log_data, record, message_dict)
         request_id = request_id_var.get()
         if request_id is not None:
-            entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _STANDARD and key != "request" and not key.startswith("_"):
-                entry[key] = value if isinstance(value, int | float | bool | None) else str(value)
+            log_data["request_id"] = request_id
+
+
+class RedactSecrets(logging.Filter):
+    """Mask secrets in all a record carries: message, traceback, stack, extras.
+
+    A filter rather than part of the formatter, so the masking holds whatever
+    formats the record. The traceback is formatted here, masked, and kept as
+    the record's exc_text, which formatters print in its place.
+    """
+
+    def filter(self, record):
+        record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(
-            {k: redact(v) if isinstance(v, str) else v for k, v in entry.items()},
-            ensure_ascii=False,
-        )
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if _is_extra(key) and not isinstance(value, int | float | bool | None):
+                setattr(record, key, redact(str(value)))
+        return True
+
+
+def _is_extra(key):
+    """Tell whether a record attribute was passed with `extra=` (and gets printed)."""
+    return key not in _STANDARD and key != "request" and not key.startswith("_")
 
 
 class OnlyExceptions(logging.Filter):
@@ -81,6 +111,6 @@ class OnlyExceptions(logging.Filter):
         if record.exc_info is None:
             return False
         # Imported here: the module-level import would load Django into gunicorn's master.
-        from project.middleware import DEPENDENCY_ERRORS
+        from project.errors import DEPENDENCY_ERRORS
 
         return not isinstance(record.exc_info[1], DEPENDENCY_ERRORS)

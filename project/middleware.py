@@ -7,20 +7,13 @@ import time
 import uuid
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from project.errors import HTML_PREFIXES, ServiceUnavailable
+from project.errors import DEPENDENCY_ERRORS, HTML_PREFIXES, ServiceUnavailable
 from project.logs import redact_path, request_id_var
 
 logger = logging.getLogger("project.request")
-
-# A database or cache that cannot be reached: the request may succeed later,
-# so the answer is 503, whichever layer (view, DRF, middleware) hit it.
-DEPENDENCY_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 

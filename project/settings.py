@@ -312,8 +312,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "project.logs.JsonFormatter"}},
-    "filters": {"only_exceptions": {"()": "project.logs.OnlyExceptions"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {
+        "redact": {"()": "project.logs.RedactSecrets"},
+        "only_exceptions": {"()": "project.logs.OnlyExceptions"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Replaces Django's own plain-text handlers on these loggers.

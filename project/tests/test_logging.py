@@ -4,13 +4,14 @@ import io
 import json
 import logging
 import re
+import subprocess
 import sys
 import time
 
 import pytest
 
 from accounts import emails
-from project.logs import JsonFormatter
+from project.logs import JsonFormatter, RedactSecrets
 
 PASSWORD = "Log-Secret-Passw0rd"
 WRONG_PASSWORD = "Wrong-Secret-Passw0rd"
@@ -144,6 +145,12 @@ def _record(message, *args, exc_info=None):
     return logging.LogRecord("test", logging.ERROR, __file__, 1, message, args, exc_info)
 
 
+def _line(record):
+    """The line the configured handler writes: filtered, then formatted."""
+    assert RedactSecrets().filter(record)
+    return JsonFormatter().format(record)
+
+
 @pytest.mark.parametrize(
     "message",
     [
@@ -154,7 +161,7 @@ def _record(message, *args, exc_info=None):
     ],
 )
 def test_formatter_scrubs_secrets_from_messages(message):
-    line = JsonFormatter().format(_record(message))
+    line = _line(_record(message))
 
     assert json.loads(line)["level"] == "ERROR"
     for secret in ["bob@example.com", "MQ.abc-123def", "eyJzdWIiOiIxIn0", "hunter2-Secret"]:
@@ -165,7 +172,7 @@ def test_formatter_keeps_a_traceback_on_one_line():
     try:
         raise ValueError("boom for carol@example.com")
     except ValueError:
-        line = JsonFormatter().format(_record("crashed", exc_info=sys.exc_info()))
+        line = _line(_record("crashed", exc_info=sys.exc_info()))
 
     assert "\n" not in line
     entry = json.loads(line)
@@ -177,7 +184,43 @@ def test_formatter_scrubs_a_long_line_in_linear_time():
     message = "a" * 200_000 + " owner@example.com"
     started = time.perf_counter()
 
-    line = JsonFormatter().format(_record(message))
+    line = _line(_record(message))
 
     assert time.perf_counter() - started < 2
     assert json.loads(line)["message"].endswith(" <email>")
+
+
+def test_redaction_masks_extras_and_keeps_numbers():
+    record = _record("done")
+    record.detail, record.user_id = "sent to dave@example.com", 7
+
+    entry = json.loads(_line(record))
+
+    assert (entry["detail"], entry["user_id"]) == ("sent to <email>", 7)
+    assert list(entry)[:4] == ["time", "level", "logger", "message"]
+
+
+def test_the_console_handler_redacts_whatever_formats_its_records():
+    handler = next(
+        h for h in logging.getLogger().handlers if isinstance(h.formatter, JsonFormatter)
+    )
+
+    assert any(isinstance(f, RedactSecrets) for f in handler.filters)
+
+
+def test_gunicorns_log_config_loads_without_django(tmp_path):
+    """gunicorn's master reads gunicorn.conf.py and builds its formatter and filter."""
+    script = (
+        "import logging.config, runpy, sys\n"
+        "config = runpy.run_path('gunicorn.conf.py')['logconfig_dict']\n"
+        "logging.config.dictConfig(config)\n"
+        "logging.getLogger('gunicorn.error').error('worker for erin@example.com')\n"
+        "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert done.returncode == 0, done.stderr
+    [line] = done.stderr.splitlines()
+    assert json.loads(line)["message"] == "worker for <email>"
