@@ -16,9 +16,8 @@ def _user_sql(model):
 
     Written as SQL for Manager.raw() because compiling the equivalent ORM
     query (annotate(Exists(...)).get(), or even annotate(RawSQL(...)).get())
-    on every request cost more CPU than the rest of the authentication:
-    measured in-process on PostgreSQL, ~375 us for the annotated get()
-    against ~195 us for raw(), and ~320 us for SimpleJWT's stock get().
+    on every request cost more CPU than SimpleJWT's own lookup, and raw()
+    less (figures: README, Performance; bench/profile_inprocess.py).
     `session_found` is null when the user has no such session (the service
     never issued it, or it was pruned), `session_ended` true once it ended.
     Names come from model metadata; both values are passed as parameters.

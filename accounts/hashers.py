@@ -8,10 +8,10 @@ class Argon2PasswordHasher(hashers.Argon2PasswordHasher):
     attacker the same. Eight lanes fill that memory on eight threads: one
     login on an idle server waits less, but the threads of concurrent logins
     only fight over the same cores, and the lanes' synchronisation costs CPU
-    (one verify here: 210 ms of CPU over 8 lanes, 170 ms over one). With one
-    lane a login is one core's work and a server's login throughput is its
-    cores divided by one hash. Hashes made with eight lanes still verify and
-    are rehashed with these settings at their owner's next login.
+    (figures: README, Performance). With one lane a login is one core's work
+    and a server's login throughput is its cores divided by one hash. Hashes
+    made with eight lanes still verify and are rehashed with these settings
+    at their owner's next login.
     """
 
     parallelism = 1

@@ -71,8 +71,8 @@ def user_data(user):
     """Return what UserSerializer(user).data returns, without building a serializer's fields.
 
     DRF deep-copies the declared fields into every serializer instance
-    (Serializer.get_fields): ~110 us of CPU per GET /user/profile, measured
-    in-process, a third of its cost beyond the bare DRF + SimpleJWT ceiling.
+    (Serializer.get_fields), a large part of what GET /user/profile costs
+    beyond the bare DRF + SimpleJWT ceiling (figures: README, Performance).
     No field here reads the context or keeps state, so one instance's fields
     serve every user and every thread, as a ListSerializer's one child serves
     every item; a field that needs the request (a hyperlink, a method field)
