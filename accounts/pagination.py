@@ -40,15 +40,19 @@ class UserPaginator(Paginator):
         return count_users(self.object_list, self.filters)
 
 
-class UserPagination(PageNumberPagination):
-    """Twenty users a page by default; clients may ask for up to a hundred.
-
-    The view says which tallied filters narrow the list (its tally_filters()).
-    """
+class ListPagination(PageNumberPagination):
+    """Twenty items a page by default; clients may ask for up to a hundred."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class UserPagination(ListPagination):
+    """Pages of users, counted from the tallies where the filters allow.
+
+    The view says which tallied filters narrow the list (its tally_filters()).
+    """
 
     def paginate_queryset(self, queryset, request, view=None):
         filters = view.tally_filters() if view is not None else None

@@ -22,6 +22,8 @@ class UserPolicy(BasePermission):
         "destroy": policies.can_delete_user,
         "make_admin": policies.can_grant_admin,
         "revoke_admin": policies.can_revoke_admin,
+        "sessions": policies.can_view_user,
+        "logout_all": policies.can_update_user,
     }
 
     def has_object_permission(self, request, view, obj):

@@ -49,6 +49,9 @@ OPERATIONS = {
         "Password reset",
         "Choose a new password with a reset link",
     ),
+    ("GET", "/user/sessions"): ("Sessions", "List your live sessions"),
+    ("DELETE", "/user/sessions/{id}"): ("Sessions", "End one of your sessions"),
+    ("POST", "/user/logout-all"): ("Sessions", "Log out of all your sessions"),
     ("GET", "/api/user"): ("Admin: users", "List, search and filter accounts"),
     ("GET", "/api/user/{id}"): ("Admin: users", "Read an account"),
     ("PUT", "/api/user/{id}"): (
@@ -62,6 +65,8 @@ OPERATIONS = {
     ("DELETE", "/api/user/{id}"): ("Admin: users", "Delete an account"),
     ("PUT", "/api/user/{id}/make_admin"): ("Admin: users", "Grant the ADMIN role"),
     ("PUT", "/api/user/{id}/revoke_admin"): ("Admin: users", "Revoke the ADMIN role (superusers)"),
+    ("GET", "/api/user/{id}/sessions"): ("Admin: users", "List an account's live sessions"),
+    ("POST", "/api/user/{id}/logout_all"): ("Admin: users", "End every session of an account"),
     ("GET", "/healthz"): ("Operations", "Liveness: the process serves"),
     ("GET", "/readyz"): ("Operations", "Readiness: the database and cache answer"),
 }
@@ -96,8 +101,32 @@ def _request(name, value):
     return OpenApiExample(name, request_only=True, value=value)
 
 
+SESSION_EXAMPLE = {
+    "id": "tZl1flsq5jET6W9diW2gZA",
+    "created_at": "2026-11-25T10:00:00Z",
+    "last_used_at": "2026-11-25T11:00:00Z",
+    "expires_at": "2026-12-09T11:00:00Z",
+    "ip_address": "192.0.2.10",
+    "user_agent": "curl/8.5.0",
+    "current": True,
+}
+
+
+def _sessions(current):
+    page = {"count": 1, "next": None, "previous": None}
+    value = {**page, "results": [{**SESSION_EXAMPLE, "current": current}]}
+    return [OpenApiExample("Sessions", response_only=True, value=value)]
+
+
 # README examples for operations whose views declare none of their own.
 EXAMPLES = {
+    ("GET", "/user/sessions"): _sessions(current=True),
+    ("DELETE", "/user/sessions/{id}"): [_message("Ended", "Session ended.")],
+    ("POST", "/user/logout-all"): [_message("Logged out", "Logged out of all sessions.")],
+    ("GET", "/api/user/{id}/sessions"): _sessions(current=False),
+    ("POST", "/api/user/{id}/logout_all"): [
+        _message("Logged out", "User logged out of all sessions.")
+    ],
     ("GET", "/api/user"): [OpenApiExample("Users", response_only=True, value=USER_EXAMPLE)],
     ("GET", "/api/user/{id}"): [OpenApiExample("User", response_only=True, value=USER_EXAMPLE)],
     ("PUT", "/api/user/{id}"): [

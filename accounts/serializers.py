@@ -207,3 +207,26 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
                 code="password_mismatch",
             )
         return {"token": token, "new_password": password}
+
+
+class SessionSerializer(serializers.Serializer):
+    """A login: the chain of refresh tokens that rotation hands out, and their access tokens."""
+
+    # `current` compares with the context's `current_session_id` (None: none is).
+
+    id = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(
+        read_only=True, help_text="The session's latest login or refresh."
+    )
+    expires_at = serializers.DateTimeField(
+        read_only=True, help_text="When its current refresh token expires."
+    )
+    ip_address = serializers.IPAddressField(read_only=True, allow_null=True)
+    user_agent = serializers.CharField(read_only=True)
+    current = serializers.SerializerMethodField(
+        help_text="Whether the access token making this request belongs to this session."
+    )
+
+    def get_current(self, session) -> bool:
+        return session.pk == self.context.get("current_session_id")

@@ -1,7 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from accounts.views import auth, password_reset, profile, users
+from accounts.views import auth, password_reset, profile, sessions, users
 
 
 def route(path, view, name):
@@ -16,6 +16,10 @@ urlpatterns = [
     route("user/logout", auth.LogoutView, "logout"),
     route("user/profile", profile.ProfileView, "profile"),
     route("user/change-password", profile.ChangePasswordView, "change-password"),
+    route("user/sessions", sessions.SessionListView, "sessions"),
+    # Session ids are URL-safe base64: anything else names no session (404).
+    route("user/sessions/(?P<id>[A-Za-z0-9_-]+)", sessions.SessionDetailView, "session"),
+    route("user/logout-all", sessions.LogoutAllView, "logout-all"),
     route(
         "user/request-password-reset",
         password_reset.PasswordResetRequestView,

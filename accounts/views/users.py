@@ -13,15 +13,17 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import services, sessions
+from accounts.clients import client_from_request
 from accounts.models import Role, User
 from accounts.openapi import AutoSchema, error_response
-from accounts.pagination import UserPagination
+from accounts.pagination import ListPagination, UserPagination
 from accounts.permissions import IsAdminRole, UserPolicy
 from accounts.serializers import (
     AdminUpdatedSerializer,
     AdminUserSerializer,
     MessageSerializer,
+    SessionSerializer,
     UserSerializer,
 )
 
@@ -158,3 +160,31 @@ class UserAdminViewSet(
         """Take the ADMIN role away (superusers only; 409 for the last active admin)."""
         services.user_revoke_admin(actor=request.user, user=self.get_object())
         return Response({"msg": _("Admin privileges have been revoked.")})
+
+    @extend_schema(responses={200: SessionSerializer(many=True)})
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=SessionSerializer,
+        pagination_class=ListPagination,
+        filter_backends=[],
+        filterset_class=None,
+    )
+    def sessions(self, request, pk=None):
+        """List an account's live sessions, most recently used first (`current` is false)."""
+        page = self.paginate_queryset(sessions.live_sessions(self.get_object()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: MessageSerializer},
+        description="End every session of an account: allowed where updating it is "
+        "(an admin's own account and USER accounts; superusers any admin too).",
+    )
+    @action(detail=True, methods=["post"])
+    def logout_all(self, request, pk=None):
+        """End every session of an account, where updating it is allowed."""
+        services.user_logout_all(
+            actor=request.user, user=self.get_object(), client=client_from_request(request)
+        )
+        return Response({"msg": _("User logged out of all sessions.")})

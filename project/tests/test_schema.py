@@ -27,6 +27,9 @@ OPERATIONS = {
     ("PUT", "/user/profile"): (PROTECTED, {"200", *BODY, "401", "403", "503"}),
     ("PATCH", "/user/profile"): (PROTECTED, {"200", *BODY, "401", "403", "503"}),
     ("POST", "/user/change-password"): (PROTECTED, {"200", *BODY, "401", "403", "503"}),
+    ("GET", "/user/sessions"): (PROTECTED, {"200", "401", "404", "503"}),
+    ("DELETE", "/user/sessions/{id}"): (PROTECTED, {"200", "401", "403", "404", "503"}),
+    ("POST", "/user/logout-all"): (PROTECTED, {"200", "401", "403", "503"}),
     ("GET", "/api/user"): (PROTECTED, {"200", "400", "401", "403", "404", "503"}),
     ("GET", "/api/user/{id}"): (PROTECTED, {"200", "401", "403", "404", "503"}),
     ("PUT", "/api/user/{id}"): (PROTECTED, {"200", *BODY, "401", "403", "404", "409", "503"}),
@@ -37,6 +40,8 @@ OPERATIONS = {
         PROTECTED,
         {"200", "400", "401", "403", "404", "409", "503"},
     ),
+    ("GET", "/api/user/{id}/sessions"): (PROTECTED, {"200", "401", "403", "404", "503"}),
+    ("POST", "/api/user/{id}/logout_all"): (PROTECTED, {"200", "401", "403", "404", "503"}),
     ("GET", "/healthz"): (PUBLIC, {"200"}),
     ("GET", "/readyz"): (PUBLIC, {"200", "503"}),
 }
@@ -123,6 +128,7 @@ def test_docs_list_the_tags_in_task_order(schema):
         "Authentication",
         "Profile",
         "Password reset",
+        "Sessions",
         "Admin: users",
         "Operations",
     ]
@@ -134,12 +140,15 @@ def test_operations_keep_the_urlconf_order(schema):
     assert paths.index("/user/register") < paths.index("/user/login") < paths.index("/user/logout")
 
 
-def test_user_ids_are_typed_integers_and_tokens_strings(schema):
+def test_user_ids_are_typed_integers_and_tokens_and_session_ids_strings(schema):
     for method, path, operation in _operations(schema):
         for parameter in operation.get("parameters", []):
             if parameter["in"] != "path":
                 continue
-            expected = {"id": "integer", "token": "string"}[parameter["name"]]
+            session = path.startswith("/user/sessions/")
+            expected = {"id": "string" if session else "integer", "token": "string"}[
+                parameter["name"]
+            ]
             assert parameter["schema"]["type"] == expected, (method, path)
             assert parameter["required"] is True
 

@@ -28,7 +28,6 @@ LAST_ADMIN = {
     "detail": "This would leave no active admin; make another user admin first.",
     "code": "last_active_admin",
 }
-FACTORIES = {"user": UserFactory, "admin": AdminFactory, "superuser": SuperuserFactory}
 
 
 def user_object(user):
@@ -50,19 +49,6 @@ def user_object(user):
         "updated_at": iso(user.updated_at),
         "last_login": iso(user.last_login),
     }
-
-
-@pytest.fixture
-def world(client_for):
-    """Build an actor of a kind and one target of each kind, the actor among them."""
-
-    def build(actor_kind, target_kind):
-        actor = FACTORIES[actor_kind]()
-        others = {kind: factory() for kind, factory in FACTORIES.items()}
-        target = actor if target_kind == "self" else others[target_kind]
-        return client_for(actor), actor, target
-
-    return build
 
 
 MATRIX = [(actor, target) for actor in ACTORS for target in TARGETS]
