@@ -14,10 +14,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import IGNORED_PARAMS, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import policies, services
 from accounts.exceptions import AccountError, NotFound
@@ -275,3 +277,12 @@ class UserAdmin(auth_admin.UserAdmin):
         except AccountError as exc:
             self.message_user(request, _refusal(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+# Not on this site: groups (roles are the user's own `role`; nothing here
+# reads groups or per-user permissions) and SimpleJWT's token bookkeeping,
+# whose rows only the services should end (logout, deactivation, password
+# changes): deleting one by hand would revive nothing and explain nothing.
+admin.site.unregister(Group)
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)

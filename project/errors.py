@@ -93,7 +93,28 @@ def exception_handler(exc, context):
         detail = response.data.get("detail")
         if detail is not None and "code" not in response.data:
             response.data["code"] = getattr(detail, "code", "error")
+        _as_sentences(response.data)
     return response
+
+
+def _as_sentences(data):
+    """End every `detail` (and SimpleJWT's per-token `messages`) with a period.
+
+    DRF's and this service's messages are sentences; SimpleJWT's ("Token is
+    invalid or expired", "User is inactive") are not. One rule here keeps
+    every 401 alike, whichever library raised it.
+    """
+    if isinstance(data.get("detail"), str):
+        data["detail"] = _sentence(data["detail"])
+    for message in data.get("messages") or []:
+        if isinstance(message, dict) and isinstance(message.get("message"), str):
+            message["message"] = _sentence(message["message"])
+
+
+def _sentence(text):
+    if not text or text.endswith((".", "!", "?")):
+        return text
+    return exceptions.ErrorDetail(f"{text}.", code=getattr(text, "code", None))
 
 
 def wants_html(request):

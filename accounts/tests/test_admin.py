@@ -389,3 +389,25 @@ def test_a_csrf_less_post_to_the_site_is_refused(admin_user, user):
     response = browser.post(delete_url(user), {"post": "yes"})
     assert response.status_code == 403
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_admin_index_offers_only_what_this_role_model_uses(client, superuser):
+    client.force_login(superuser)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    apps = {app["app_label"] for app in response.context["app_list"]}
+    assert "auth" not in apps  # Groups
+    assert "token_blacklist" not in apps
+    assert "accounts" in apps
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/auth/group/", "/admin/token_blacklist/outstandingtoken/"],
+)
+def test_hidden_tables_have_no_admin_pages(client, superuser, path):
+    client.force_login(superuser)
+
+    assert client.get(path).status_code == 404

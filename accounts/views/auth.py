@@ -40,7 +40,7 @@ INVALID_TOKEN_RESPONSE = error_response(
     401,
     "The refresh token is invalid, expired or logged out, or was already spent "
     "(which ends its session).",
-    {"detail": "Token is invalid or expired", "code": "token_not_valid"},
+    {"detail": "Token is invalid or expired.", "code": "token_not_valid"},
 )
 
 
