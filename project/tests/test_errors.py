@@ -349,41 +349,30 @@ def test_api_errors_are_json_even_for_browsers(rf):
     assert wants_html(request) is False
 
 
-@pytest.mark.parametrize(
-    ("authorization", "body"),
-    [
-        (
-            "Bearer",
-            {
-                "detail": "Authorization header must contain two space-delimited values.",
-                "code": "bad_authorization_header",
-            },
-        ),
-        (
-            "Bearer not-a-jwt",
-            {
-                "detail": "Given token not valid for any token type.",
-                "code": "token_not_valid",
-                "messages": [
-                    {
-                        "token_class": "AccessToken",
-                        "token_type": "access",
-                        "message": "Token is invalid.",
-                    }
-                ],
-            },
-        ),
-    ],
-)
-def test_simplejwt_401_messages_end_with_a_period(client, authorization, body):
-    response = client.get("/user/profile", HTTP_AUTHORIZATION=authorization)
+def test_a_bad_authorization_header_is_a_sentence(client):
+    response = client.get("/user/profile", HTTP_AUTHORIZATION="Bearer")
 
     assert response.status_code == 401
-    assert response.json() == body
+    assert response.json() == {
+        "detail": "Authorization header must contain two space-delimited values.",
+        "code": "bad_authorization_header",
+    }
+
+
+def test_a_malformed_token_is_a_sentence_and_so_are_simplejwt_messages(client):
+    response = client.get("/user/profile", HTTP_AUTHORIZATION="Bearer not-a-jwt")
+
+    assert response.status_code == 401
+    body = response.json()
+    assert (body["detail"], body["code"]) == (
+        "Given token not valid for any token type.",
+        "token_not_valid",
+    )
+    assert [message["message"] for message in body["messages"]] == ["Token is invalid."]
 
 
 def test_refresh_with_a_bad_token_says_so_in_a_sentence(client):
     response = client.post("/user/token/refresh", {"refresh_token": "abc"}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Token is invalid.", "code": "token_not_valid"}
+    assert response.json() == {"detail": "Token is invalid or expired.", "code": "token_not_valid"}
