@@ -127,7 +127,7 @@ def gunicorn(env, workers=1, log_dir=None):
     port = free_port()
     log = Path(log_dir or tempfile.mkdtemp()) / f"gunicorn-{port}.log"
     env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
-    with open(log, "w") as out:
+    with open(log, "a") as out:  # append: other processes may write here too
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "project.wsgi"],
             cwd=BASE_DIR,

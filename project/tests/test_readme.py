@@ -20,16 +20,21 @@ The convention every README section follows:
 - Blocks run in README order: a section that needs a user, a token or a
   mail sets it up itself or uses what earlier sections leave (say which).
 
-The test substitutes only the server's address (`http://127.0.0.1:8000`) and
-`serve.log` (the live server's output). The whole walkthrough is bounded:
+The service runs as the Procfile says, when there is one: its `release:`
+command first (else `migrate`), then gunicorn for `web:` and every other
+process (a mail worker), all writing to the one log that stands for
+`serve.log`. The test substitutes only the server's address
+(`http://127.0.0.1:8000`) and `serve.log`. The whole walkthrough is bounded:
 each curl by 30 s, the script by `SCRIPT_TIMEOUT`.
 """
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
@@ -154,6 +159,46 @@ def _json(text):
         return text
 
 
+def procfile():
+    """Return the Procfile's processes, {name: command}, or {} without one."""
+    path = live.BASE_DIR / "Procfile"
+    if not path.exists():
+        return {}
+    entries = (line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
+    return {name.strip(): command.strip() for name, command in entries if name.strip()[:1] != "#"}
+
+
+@contextlib.contextmanager
+def other_processes(processes, env, log):
+    """Run the Procfile's processes other than web and release, appending to `log`."""
+    started = []
+    with open(log, "a") as out:
+        for name, command in processes.items():
+            if name in ("web", "release"):
+                continue
+            started.append(
+                subprocess.Popen(
+                    ["bash", "-c", command],
+                    cwd=live.BASE_DIR,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+    try:
+        yield
+    finally:
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
 @pytest.fixture
 def database_url(tmp_path):
     """A fresh database: a throwaway one on the suite's PostgreSQL server, else SQLite."""
@@ -184,10 +229,18 @@ def test_readme_keeps_an_executed_walkthrough():
 def test_readme_walkthrough_runs_top_to_bottom(database_url, tmp_path):
     require(shutil.which("curl") and shutil.which("bash"), "needs curl and bash")
     env = live.app_env(DATABASE_URL=database_url, EMAIL_URL="consolemail://")
-    live.manage(env, "migrate", "--noinput")
+    processes = procfile()
+    if "release" in processes:
+        release = ["bash", "-c", processes["release"]]
+        subprocess.run(release, cwd=live.BASE_DIR, env=env, check=True, timeout=120)
+    else:
+        live.manage(env, "migrate", "--noinput")
     log_dir = tmp_path / "calls"
     log_dir.mkdir()
-    with live.gunicorn(env, log_dir=tmp_path) as server:
+    with (
+        live.gunicorn(env, log_dir=tmp_path) as server,
+        other_processes(processes, env, server.log),
+    ):
         script, expectations = build_script(README.read_text())
         script = script.replace(DEV_URL, server.url).replace("serve.log", str(server.log))
         (tmp_path / "walkthrough.sh").write_text(script)
