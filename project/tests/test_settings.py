@@ -53,3 +53,9 @@ def test_settings_accept_real_secret_key_without_debug():
 
 def test_settings_accept_missing_secret_key_with_debug():
     assert run_check(SECRET_KEY="", DEBUG="true").returncode == 0
+
+
+def test_passwords_are_hashed_by_the_accounts_argon2_hasher():
+    from project import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2PasswordHasher"
