@@ -100,3 +100,35 @@ def browser_page(chromium_path):
             yield page
         finally:
             browser.close()
+
+
+ADMIN_PASSWORD = "Live-Admin-Passw0rd"
+
+
+@pytest.fixture(scope="module")
+def gunicorn_app(tmp_path_factory):
+    """gunicorn, with the production config, on a fresh database with one admin.
+
+    The database is the suite's engine (see live.fresh_database); the admin
+    is `live_admin` with ADMIN_PASSWORD. Throttles are raised: every test of
+    the module shares the one process. Tests talk to it over HTTP only.
+    """
+    from project.tests import live
+
+    directory = tmp_path_factory.mktemp("gunicorn")
+    with live.fresh_database(directory) as url:
+        env = live.app_env(
+            DATABASE_URL=url,
+            THROTTLE_LOGIN="1000/min",
+            THROTTLE_LOGIN_USERNAME="1000/min",
+            THROTTLE_REGISTER="1000/min",
+        )
+        admin = {
+            "DJANGO_ADMIN_USERNAME": "live_admin",
+            "DJANGO_ADMIN_EMAIL": "live_admin@example.com",
+            "DJANGO_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        }
+        live.manage(env, "migrate", "--noinput")
+        live.manage({**env, **admin}, "createadmin", "--noinput")
+        with live.gunicorn(env, log_dir=directory) as server:
+            yield server

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,32 @@ def app_env(**overrides):
     env.update(DEBUG="false", SECRET_KEY=SECRET_KEY, LOG_LEVEL="INFO")
     env.update({key: str(value) for key, value in overrides.items()})
     return env
+
+
+@contextlib.contextmanager
+def fresh_database(directory):
+    """Yield the URL of an empty database: on the suite's PostgreSQL server, else SQLite.
+
+    On PostgreSQL it is a throwaway database beside the suite's own, dropped
+    afterwards, so a server process started on it runs on the same engine
+    as the rest of the suite.
+    """
+    suite_url = os.environ.get("DATABASE_URL", "")
+    if not suite_url.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{Path(directory) / 'live.sqlite3'}"
+        return
+    import psycopg
+
+    server = urllib.parse.urlsplit(suite_url)
+    name = f"accounts_live_{secrets.token_hex(4)}"
+    admin_dsn = server._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def manage(env, *args):
