@@ -11,17 +11,21 @@ import copy
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import IGNORED_PARAMS, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import policies, services
+from accounts import policies, services, sessions
+from accounts.clients import client_from_request
 from accounts.exceptions import AccountError, NotFound
 from accounts.models import User
 from accounts.pagination import UserPaginator, count_users
@@ -142,7 +146,9 @@ class UserAdmin(auth_admin.UserAdmin):
     list_filter = ("role", "is_active", "is_superuser")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-created_at",)
-    actions = ["make_admin", "revoke_admin"]
+    actions = ["make_admin", "revoke_admin", "logout_all"]
+    # The change page lists the live sessions, each with a link to end it.
+    change_form_template = "admin/accounts/user/change_form.html"
     show_full_result_count = False  # UserChangeList counts it from the tallies
 
     # --- Counts: from UserTally where the filters allow -------------------------
@@ -229,6 +235,10 @@ class UserAdmin(auth_admin.UserAdmin):
     def revoke_admin(self, request, queryset):
         self._apply_each(request, queryset, services.user_revoke_admin)
 
+    @admin.action(description=_("End all sessions"), permissions=["change"])
+    def logout_all(self, request, queryset):
+        self._apply_each(request, queryset, services.user_logout_all)
+
     def _apply_each(self, request, queryset, service):
         """Run a role service on each selected user; report refusals one by one."""
         done = 0
@@ -242,6 +252,65 @@ class UserAdmin(auth_admin.UserAdmin):
         if done:
             message = ngettext("%d user updated.", "%d users updated.", done) % done
             self.message_user(request, message, messages.SUCCESS)
+
+    # --- Sessions: listed on the change page, ended through the services ------
+
+    def get_urls(self):
+        end = self.admin_site.admin_view(self.end_sessions_view)
+        return [
+            path("<id>/sessions/end/", end, name="accounts_user_end_sessions"),
+            path("<id>/sessions/<session_id>/end/", end, name="accounts_user_end_session"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        user = self.get_object(request, unquote(object_id))
+        if user is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "live_sessions": sessions.live_sessions(user),
+                "can_end_sessions": policies.can_update_user(request.user, user),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def end_sessions_view(self, request, id, session_id=None):
+        """Confirm (GET), then end (POST) one session of a user, or all of them."""
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404(_("This user no longer exists."))
+        if not policies.can_update_user(request.user, user):
+            raise PermissionDenied
+        session = None
+        if session_id is not None:
+            session = sessions.live_sessions(user).filter(pk=session_id).first()
+            if session is None:
+                raise Http404(_("This session has ended or never existed."))
+        if request.method == "POST":
+            return self._end_sessions(request, user, session)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("End a session") if session else _("End all sessions"),
+            "opts": self.opts,
+            "original": user,
+            "session": session,
+        }
+        return TemplateResponse(request, "admin/accounts/user/end_sessions.html", context)
+
+    def _end_sessions(self, request, user, session):
+        client = client_from_request(request)
+        try:
+            if session is None:
+                services.user_logout_all(actor=request.user, user=user, client=client)
+            else:
+                services.session_end(
+                    user=user, session_id=session.pk, client=client, actor=request.user
+                )
+        except AccountError as exc:
+            self.message_user(request, _refusal(exc), messages.ERROR)
+        else:
+            ended = _("Session ended.") if session else _("User logged out of all sessions.")
+            self.message_user(request, ended, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
 
     # --- History: the services write it (accounts.audit), in the transaction ----
     # of each change; the site's own entries would repeat theirs.

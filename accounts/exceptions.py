@@ -47,5 +47,5 @@ class Conflict(AccountError):
 class Unauthenticated(AccountError):
     """The credentials (a password, a token) are wrong, expired or no longer good."""
 
-    default_message = _("Token is invalid or expired")
+    default_message = _("Token is invalid or expired.")
     default_code = "token_not_valid"

@@ -30,7 +30,7 @@ USER_ID_FORM = re.compile(r"[1-9][0-9]{0,17}")
 SESSION_ID_FORM = re.compile(r"[A-Za-z0-9_-]{22}")
 # uuid4().hex, as SimpleJWT makes them.
 JTI_FORM = re.compile(r"[0-9a-f]{32}")
-INVALID = _("Token is invalid or expired")
+INVALID = _("Token is invalid or expired.")
 
 
 class _StrictClaims:

@@ -47,21 +47,6 @@ def change_form(user, **changes):
     return {key: value for key, value in data.items() if value != ""}
 
 
-@pytest.fixture
-def site():
-    """Build a logged-in admin-site browser for an actor kind and a target of a kind."""
-
-    def build(actor_kind, target_kind):
-        actor = FACTORIES[actor_kind]()
-        others = {kind: factory() for kind, factory in FACTORIES.items()}
-        target = actor if target_kind == "self" else others[target_kind]
-        browser = Client()
-        browser.force_login(actor)
-        return browser, actor, target
-
-    return build
-
-
 # --- The rules, actor x target, as on the API ------------------------------------------------
 
 

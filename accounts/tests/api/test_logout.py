@@ -105,7 +105,7 @@ def test_logout_with_a_spent_refresh_token_ends_the_session_as_reuse(api_client,
     response = api_client.post(URL, {"refresh_token": first["refresh_token"]})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Token is invalid or expired", "code": "token_not_valid"}
+    assert response.json() == {"detail": "Token is invalid or expired.", "code": "token_not_valid"}
     assert Session.objects.get().end_reason == SessionEndReason.TOKEN_REUSE
     assert SecurityEvent.objects.get().type == EventType.TOKEN_REUSE
     refresh = {"refresh_token": second.json()["refresh_token"]}

@@ -13,7 +13,7 @@ from accounts.tests.factories import UserFactory, token_pair
 
 pytestmark = pytest.mark.django_db
 
-INVALID = {"detail": "Token is invalid or expired", "code": "token_not_valid"}
+INVALID = {"detail": "Token is invalid or expired.", "code": "token_not_valid"}
 
 
 def _profile(api_client, access):

@@ -155,7 +155,7 @@ def test_a_spent_refresh_token_ends_the_whole_session(api_client, user):
     response = refresh(api_client, first["refresh_token"])
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Token is invalid or expired", "code": "token_not_valid"}
+    assert response.json() == {"detail": "Token is invalid or expired.", "code": "token_not_valid"}
     assert Session.objects.get().end_reason == SessionEndReason.TOKEN_REUSE
     for access in (first["access_token"], second["access_token"]):
         assert _bearer(api_client, access).json()["code"] == "token_revoked"
