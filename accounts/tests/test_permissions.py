@@ -63,7 +63,13 @@ def test_user_policy_maps_every_detail_action_to_a_policy_function():
     assert set(UserPolicy.rules.values()) <= {
         getattr(policies, name) for name in dir(policies) if name.startswith("can_")
     }
-    assert set(UserPolicy.rules) == {*DETAIL_ACTIONS.values(), "make_admin", "revoke_admin"}
+    assert set(UserPolicy.rules) == {
+        *DETAIL_ACTIONS.values(),
+        "make_admin",
+        "revoke_admin",
+        "sessions",
+        "logout_all",
+    }
 
 
 def test_user_policy_follows_the_method_of_a_browsable_api_form():
