@@ -234,7 +234,11 @@ SPECTACULAR_SETTINGS = {
     # not alphabetically by path.
     "SORT_OPERATIONS": False,
     "PREPROCESSING_HOOKS": ["accounts.openapi.strip_optional_slash"],
-    # Task tags in reading order, the bearer scheme first (accounts/schema.py).
+    # The bearer scheme alone in the docs and in Authorize: the session login
+    # serves the browsable API and the admin site, not API clients (Swagger
+    # UI focused its cookie field, where newcomers pasted their token).
+    "AUTHENTICATION_WHITELIST": ["accounts.authentication.JWTAuthentication"],
+    # Task tags in reading order (accounts/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.openapi.present",

@@ -10,7 +10,7 @@ from accounts.schema import TAGS
 
 pytestmark = pytest.mark.django_db
 
-PROTECTED = [{"jwtAuth": []}, {"cookieAuth": []}]
+PROTECTED = [{"jwtAuth": []}]
 PUBLIC = [{}]
 BODY = {"400", "413", "415"}
 
@@ -105,8 +105,12 @@ def test_bearer_scheme_accepts_the_login_access_token(schema):
     }
 
 
-def test_authorize_offers_the_bearer_scheme_first(schema):
-    assert list(schema["components"]["securitySchemes"]) == ["jwtAuth", "cookieAuth"]
+def test_authorize_offers_the_bearer_scheme_alone(schema):
+    assert list(schema["components"]["securitySchemes"]) == ["jwtAuth"]
+
+
+def test_each_path_lists_its_methods_in_crud_order(schema):
+    assert list(schema["paths"]["/api/user/{id}"]) == ["get", "put", "patch", "delete"]
 
 
 def test_every_operation_has_a_task_tag_and_a_summary(schema):
