@@ -139,3 +139,35 @@ def test_deactivation_on_one_instance_is_honoured_by_the_other(instances):
     assert b.call("GET", "/user/profile", token=tokens["access_token"]).status == 401
     login = b.call("POST", "/user/login", {"username": username, "password": PASSWORD})
     assert login.status == 401
+
+
+def test_a_session_ended_on_one_instance_is_refused_by_the_other(instances):
+    a, b = instances
+    username = f"sessions_{secrets.token_hex(3)}"
+    _register(a, username)
+    ended, kept = _login(a, username), _login(b, username)
+    sessions = b.call("GET", "/user/sessions", token=kept["access_token"]).json()["results"]
+    target = next(s["id"] for s in sessions if not s["current"])
+
+    assert a.call("DELETE", f"/user/sessions/{target}", token=kept["access_token"]).status == 200
+
+    assert b.call("GET", "/user/profile", token=ended["access_token"]).status == 401
+    refresh = b.call("POST", "/user/token/refresh", {"refresh_token": ended["refresh_token"]})
+    assert refresh.status == 401
+    assert b.call("GET", "/user/profile", token=kept["access_token"]).status == 200
+
+
+def test_a_refresh_token_spent_on_one_instance_and_reused_on_the_other_ends_the_session(
+    instances,
+):
+    a, b = instances
+    username = f"reuse_{secrets.token_hex(3)}"
+    _register(a, username)
+    first = _login(a, username)
+    second = a.call("POST", "/user/token/refresh", {"refresh_token": first["refresh_token"]})
+    assert second.status == 200
+
+    reuse = b.call("POST", "/user/token/refresh", {"refresh_token": first["refresh_token"]})
+
+    assert reuse.status == 401
+    assert a.call("GET", "/user/profile", token=second.json()["access_token"]).status == 401
