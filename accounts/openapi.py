@@ -136,6 +136,14 @@ class AutoSchema(BaseAutoSchema):
     def get_examples(self):
         return EXAMPLES.get((self.method, self.path), [])
 
+    def get_auth(self):
+        auths = super().get_auth()
+        # Anonymous access only ([{}]) is stated as no `security` at all, which
+        # OpenAPI reads the same way. openapi-python-client takes any non-empty
+        # list as "log in first" and would make register and login demand an
+        # AuthenticatedClient.
+        return [] if auths == [{}] else auths
+
     def get_tags(self):
         tag, _summary = OPERATIONS.get((self.method, self.path), (None, None))
         return [tag] if tag else super().get_tags()

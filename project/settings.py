@@ -230,6 +230,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON, the API's media type. The form
+    # and multipart parsers serve the browsable API's HTML forms; listing
+    # them too, with one schema, makes generated clients send forms (and
+    # openapi-python-client's modules fail to import). The reset page's form
+    # is described on its operations.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Operations in the URLconf's order (register, login, refresh, logout...),
     # not alphabetically by path.
     "SORT_OPERATIONS": False,

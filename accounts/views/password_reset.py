@@ -162,10 +162,10 @@ class PasswordResetConfirmView(PublicAPIView):
         return Response({})
 
     @extend_schema(
-        request={
-            "application/json": PasswordResetConfirmSerializer,
-            FORM_MEDIA_TYPE: PasswordResetConfirmSerializer,
-        },
+        # JSON only: the form encoding is the page's own, not the API's, and
+        # a body documented in two media types makes generated clients send
+        # the form (openapi-python-client's modules for it do not even import).
+        request={"application/json": PasswordResetConfirmSerializer},
         responses={
             (200, "application/json"): OpenApiResponse(
                 MessageSerializer,
@@ -196,8 +196,9 @@ class PasswordResetConfirmView(PublicAPIView):
             (503, "text/html"): UNAVAILABLE_PAGE,
         },
         description="Set a new password with the token from the emailed link. Every access "
-        "and refresh token issued before stops working. JSON in, JSON out; the page's form "
-        "posts here as `application/x-www-form-urlencoded` and gets HTML back.",
+        "and refresh token issued before stops working. JSON in, JSON out. The page's own "
+        "form (see GET) also posts here, as `application/x-www-form-urlencoded` with its "
+        "CSRF token, and gets the HTML answers listed below.",
     )
     def post(self, request, token):
         serializer = PasswordResetConfirmSerializer(data=request.data, context={"token": token})
