@@ -1,21 +1,40 @@
-"""Benchmark the service as deployed: gunicorn.conf.py, PostgreSQL, wrk on loopback.
+"""Benchmark the service as deployed, beside djoser and a stock Django project.
 
-    .venv/bin/python bench/run.py [--sizes 1000,100000,1000000] [--duration 5]
+    .venv/bin/python bench/run.py [--sizes 10000,1000000] [--duration 4] [--rounds 6]
 
-Seeds users in bulk (one precomputed argon2 hash, INSERT ... SELECT
-generate_series, indexes rebuilt after the load), then measures, each with a
-short wrk run: GET /user/profile against a bare DRF + SimpleJWT view (the
-stack's ceiling), POST /user/login against the cost of one argon2 verify, the
-admin list at each size (with EXPLAIN plans), and the password-reset request
-with a mail server answering in 1 ms and in 2 s. Prints a Markdown table and
-the target ratios; writes them to bench/results/ too. Needs PostgreSQL (the
-database named by --db is dropped and re-created) and /usr/bin/wrk. Not a
-test: numbers depend on the machine and on whatever else it runs.
+Serves three projects with gunicorn on loopback and drives them with wrk:
+
+- this service as README deploys it: production settings (bench/settings.py
+  only adds /bench/ceiling and raises the throttle rates), gunicorn.conf.py,
+  the JSON request log written to bench/results/gunicorn.log;
+- the floor: a stock `startproject` with DRF and one view using SimpleJWT's
+  stock authentication (one query), default middleware and logging;
+- djoser + SimpleJWT with a global page size of 100, stock settings.
+
+The peers (bench/peers.py) are generated into a temporary directory and run
+from bench/.venv, made from bench/requirements.txt: the service's own
+Django, DRF, SimpleJWT, gunicorn and psycopg plus djoser. Every project gets
+the same number of sync workers (gunicorn.conf.py's default unless
+--workers) and its own database with the same users.
+
+Compared variants are up at once and wrk runs alternate between them, round
+after round; the table shows medians. Each figure is shown with the workers'
+CPU per request (from /proc, the gunicorn workers only) and PostgreSQL's
+(the backends serving that database), which the load from elsewhere moves
+far less than requests/s. Then, as before: the admin list at each size
+(with EXPLAIN plans; 1M against 10k), logins against the hash itself, and
+password-reset requests with a mail server answering in 1 ms and in 2 s.
+Prints Markdown tables and the targets; writes them to bench/results/.
+
+Needs PostgreSQL (the databases named by --db are dropped and re-created)
+and /usr/bin/wrk (Debian's package). Not a test: the numbers depend on the
+machine and on whatever else it runs.
 """
 
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -28,6 +47,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -35,6 +55,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench import peers  # noqa: E402
+
 RESULTS = BASE_DIR / "bench" / "results"
 PASSWORD = "Bench-Passw0rd-2026"  # noqa: S105 - the seeded users' password
 ADMIN = "benchadmin"
@@ -42,19 +66,37 @@ ADMIN = "benchadmin"
 # table, so at each size it is a different query, and OFFSET walks the rows
 # it skips. Page numbers are the contract (API.md), so this cost stays.
 MIDDLE_PAGE = "GET /api/user/ middle page"
-SERVERS = {}  # "http://127.0.0.1:<port>" -> pid of the gunicorn master serving it
 FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Barbara", "Edsger", "Donald", "Margaret"]
 LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Dijkstra", "Knuth"]
+# The second part's lists, measured beside the admin list when they exist:
+# name -> path ({id} is the user's id), seeded with LIST_ROWS rows each.
+SECOND_PART_LISTS = {
+    "GET /user/sessions": "/user/sessions?page_size=100",
+    "GET /user/events": "/user/events?page_size=100",
+    "GET /api/user/{id}/sessions": "/api/user/{id}/sessions?page_size=100",
+    "GET /api/user/{id}/events": "/api/user/{id}/events?page_size=100",
+}
+LIST_ROWS = 100
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument(
+        "--sizes", default="10000,1000000", help="users; the first is the peers' size"
+    )
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--db", default="accounts_bench")
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds, peers")
+    parser.add_argument("--login-rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=multiprocessing.cpu_count() * 2 + 1,
+        help="gunicorn workers of every project (default: gunicorn.conf.py's)",
+    )
     parser.add_argument("--smtp-delays", default="0.001,2")
     return parser.parse_args()
 
@@ -72,6 +114,9 @@ def main():
         SECRET_KEY=secrets.token_urlsafe(64),
         DEBUG="false",
         DB_CONN_MAX_AGE="60",
+        WEB_CONCURRENCY=str(args.workers),
+        # A worker recycled during a run would take its CPU time with it.
+        GUNICORN_MAX_REQUESTS="0",
         # As in README's production command: argon2's 100 MiB on huge pages.
         # Read by glibc when a process starts, so it reaches the gunicorn
         # workers and the spawned processes that time the hash, not this one.
@@ -80,7 +125,8 @@ def main():
     os.environ.pop("CACHE_URL", None)
     os.environ.pop("REDIS_URL", None)
     recreate_database(args.server, args.db)
-    sys.path.insert(0, str(BASE_DIR))
+    log("bench/.venv: installing bench/requirements.txt if it changed")
+    peers.ensure_venv()
     import django
 
     django.setup()
@@ -88,16 +134,16 @@ def main():
 
     call_command("migrate", verbosity=0)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command lines
-    bench = Bench(args)
-    bench.run(sizes)
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as directory:
+        Bench(args, Path(directory)).run(sizes)
 
 
 def recreate_database(server_url, name):
     import psycopg
 
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}_small" WITH (FORCE)')
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for suffix in ("_small", "_peers", ""):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}{suffix}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
@@ -111,15 +157,49 @@ def copy_database(server_url, name, copy):
         conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
 
 
+def seed_sql(table, start, size, extra):
+    """Return the INSERT of users start..size into `table`: the same users in every project.
+
+    extra: more columns, as {column: SQL expression of g, the user's number}.
+    """
+    columns = "".join(f", {column}" for column in extra)
+    values = "".join(f", {value}" for value in extra.values())
+    return f"""
+        INSERT INTO {table} (password, is_superuser, username, first_name, last_name, email,
+            is_active{columns})
+        SELECT %s, false, 'user' || g, (%s::text[])[1 + g %% %s], (%s::text[])[1 + g %% %s],
+            'm' || substr(md5(g::text), 1, 10) || '.' || g || '@example.com',
+            g %% 50 <> 0{values}
+        FROM generate_series({int(start)}, {int(size)}) AS g
+    """  # noqa: S608 - the benchmark's own table names and bounds
+
+
+def seed_params(password_hash):
+    return [password_hash, FIRST_NAMES, len(FIRST_NAMES), LAST_NAMES, len(LAST_NAMES)]
+
+
+@dataclasses.dataclass
+class Server:
+    """A gunicorn master on `url`, serving database `database`."""
+
+    url: str
+    pid: int
+    database: str
+
+
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, peer_directory):
         self.args = args
+        self.peer_directory = peer_directory
         self.rows = []  # (name, size, rps, p50 ms, p99 ms, note)
         self.plans = {}
         self.sql_ms = {}
         self.cpu_ms = {}
+        self.pg_ms = {}
+        self.rps = {}
         self.started = time.monotonic()
         self.load_at_start = os.getloadavg()
+        self.list_rows = {}
 
     # --- the run ------------------------------------------------------------------
     def run(self, sizes):
@@ -128,32 +208,17 @@ class Bench:
         self.password_hash = make_password(PASSWORD)
         self.create_admin()
         self.seeded = 0
+        self.seed(sizes[0])
+        self.prepare_peers(sizes[0])
+        self.seed_second_part_lists()
+        self.measure_peers(sizes[0])
+        self.seeded_small = sizes[0]
+        copy_database(self.args.server, self.args.db, f"{self.args.db}_small")
         for size in sizes:
-            self.seed(size)
-            if size == sizes[0]:
-                copy_database(self.args.server, self.args.db, f"{self.args.db}_small")
+            if size != sizes[0]:
+                self.seed(size)
             self.measure_admin_list(size, sizes[0])
-        self.measure_profile(size)
-        # Timed next to the login runs, so both see the same machine load.
-        cores = os.cpu_count()
-        self.verify_seconds, self.verify_cpu_seconds, self.verifies_per_second = hash_figures(
-            self.password_hash, cores
-        )
-        # Longer runs: at a few logins a second, a short run is mostly ramp-up.
-        login = {"login_users": size, "duration": self.args.duration * 2}
-        self.interleave(
-            size,
-            {
-                "POST /user/login": ({}, "/user/login", login),
-                f"POST /user/login (WEB_CONCURRENCY={cores})": (
-                    {"WEB_CONCURRENCY": cores},
-                    "/user/login",
-                    login,
-                ),
-            },
-            rounds=2,
-        )
-        self.measure_reset(size)
+        self.measure_reset(sizes[-1])
         self.report(sizes)
 
     # --- data ---------------------------------------------------------------------
@@ -177,26 +242,14 @@ class Bench:
             indexes = cursor.fetchall()
             for name, _definition in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            extra = {
+                "role": "CASE WHEN g %% 1000 = 0 THEN 'ADMIN' ELSE 'USER' END",
+                "created_at": "now() - g * interval '1 minute'",
+                "updated_at": "now()",
+            }
             cursor.execute(
-                """
-                INSERT INTO accounts_user (password, is_superuser, username, first_name,
-                    last_name, email, is_active, role, created_at, updated_at)
-                SELECT %s, false, 'user' || g, (%s::text[])[1 + g %% %s],
-                    (%s::text[])[1 + g %% %s],
-                    'm' || substr(md5(g::text), 1, 10) || '.' || g || '@example.com',
-                    g %% 50 <> 0, CASE WHEN g %% 1000 = 0 THEN 'ADMIN' ELSE 'USER' END,
-                    now() - g * interval '1 minute', now()
-                FROM generate_series(%s, %s) AS g
-                """,
-                [
-                    self.password_hash,
-                    FIRST_NAMES,
-                    len(FIRST_NAMES),
-                    LAST_NAMES,
-                    len(LAST_NAMES),
-                    self.seeded + 1,
-                    size,
-                ],
+                seed_sql("accounts_user", self.seeded + 1, size, extra),
+                seed_params(self.password_hash),
             )
             cursor.execute("SET maintenance_work_mem = '512MB'")
             for _name, definition in indexes:
@@ -205,19 +258,142 @@ class Bench:
         self.seeded = size
         log(f"seeded {size:,} users in {time.monotonic() - started:.1f}s")
 
-    def user_token(self):
-        from accounts.models import User
-        from accounts.tests.factories import token_pair
+    def prepare_peers(self, size):
+        """Generate the peer projects, migrate their database, seed the same users."""
+        import psycopg
 
-        return token_pair(User.objects.get(username="user1"))["access_token"]
+        url = urllib.parse.urlsplit(self.args.server)
+        self.peer_db = f"{self.args.db}_peers"
+        with psycopg.connect(self.args.server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.peer_db}"')
+        self.peer_env = {
+            "DATABASE_URL": url._replace(path=f"/{self.peer_db}").geturl(),
+            "SECRET_KEY": secrets.token_urlsafe(64),
+        }
+        self.peers = peers.build(self.peer_directory)
+        for project in self.peers.values():
+            peers.manage(project, "migrate", "--noinput", env=self.peer_env)
+        floor = self.peers["floor"]
+        peer_hash = peers.password_hash(floor, PASSWORD, self.peer_env)  # Django's PBKDF2
+        with psycopg.connect(self.peer_env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,"
+                " email, is_staff, is_active, date_joined)"
+                " VALUES (%s, true, %s, '', '', %s, true, true, now())",
+                [peer_hash, ADMIN, f"{ADMIN}@example.com"],
+            )
+            extra = {"is_staff": "false", "date_joined": "now() - g * interval '1 minute'"}
+            conn.execute(seed_sql("auth_user", 1, size, extra), seed_params(peer_hash))
+            conn.execute("VACUUM ANALYZE auth_user")
+        self.peer_tokens = {
+            name: peers.access_token(floor, name, self.peer_env) for name in (ADMIN, "user1")
+        }
+        log(f"peers: {', '.join(self.peers)} in {self.peer_directory}, {size:,} users")
+
+    def login_token(self, username):
+        """Log `username` in through the API, in-process; return the access token."""
+        from django.test import Client
+
+        response = Client().post(
+            "/user/login",
+            {"username": username, "password": PASSWORD},
+            content_type="application/json",
+            HTTP_HOST="127.0.0.1",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
 
     def admin_token(self):
-        from accounts.models import User
-        from accounts.tests.factories import token_pair
+        return self.login_token(ADMIN)
 
-        return token_pair(User.objects.get(username=ADMIN))["access_token"]
+    def seed_second_part_lists(self):
+        """Give user1 LIST_ROWS sessions (logins) and events, for the lists that exist."""
+        from django.test import Client
+
+        from accounts.models import User
+
+        self.user_token = self.login_token("user1")
+        admin_token = self.admin_token()
+        user_id = User.objects.get(username="user1").pk
+        client = Client()
+        paths = {}
+        for name, path in SECOND_PART_LISTS.items():
+            path = path.format(id=user_id)
+            token = admin_token if path.startswith("/api/") else self.user_token
+            answer = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
+            if answer.status_code == 200:
+                paths[name] = (path, token)
+            else:
+                log(f"  {name}: {answer.status_code}, not measured")
+        if paths:
+            # Each login starts a session and records a login event.
+            for _ in range(LIST_ROWS - 1):
+                self.login_token("user1")
+        for name, (path, token) in paths.items():
+            answer = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
+            self.list_rows[name] = len(answer.json()["results"])
+        self.second_part = paths
 
     # --- measurements -------------------------------------------------------------
+    def measure_peers(self, size):
+        """This service beside the floor and djoser: profile, admin list, login, lists."""
+        admin, user = self.admin_token(), self.user_token
+        floor, djoser = self.peers["floor"], self.peers["djoser_peer"]
+        tokens = self.peer_tokens
+        login = {"login_users": size, "duration": self.args.duration * 2}
+        cores = os.cpu_count()
+        with contextlib.ExitStack() as stack:
+            ours = stack.enter_context(serve_service())
+            ours_cores = stack.enter_context(serve_service(WEB_CONCURRENCY=cores))
+            floor_server = stack.enter_context(serve_peer(floor, self))
+            djoser_server = stack.enter_context(serve_peer(djoser, self))
+            variants = {
+                "profile GET: this service": (ours, "/user/profile", {"token": user}),
+                "profile GET: floor (stock project)": (
+                    floor_server,
+                    "/profile",
+                    {"token": tokens["user1"]},
+                ),
+                "profile GET: djoser": (
+                    djoser_server,
+                    "/auth/users/me/",
+                    {"token": tokens["user1"]},
+                ),
+                "admin list, 100 a page: this service": (
+                    ours,
+                    "/api/user/?page_size=100",
+                    {"token": admin},
+                ),
+                "admin list, 100 a page: djoser": (
+                    djoser_server,
+                    "/auth/users/",
+                    {"token": tokens[ADMIN]},
+                ),
+            }
+            for name, (path, token) in self.second_part.items():
+                variants[f"{name} ({self.list_rows[name]} rows): this service"] = (
+                    ours,
+                    path,
+                    {"token": token},
+                )
+            self.interleave(size, variants, self.args.rounds)
+            self.verify_seconds, self.verify_cpu_seconds, self.verifies_per_second = hash_figures(
+                self.password_hash, cores
+            )
+            self.interleave(
+                size,
+                {
+                    "login: this service": (ours, "/user/login", login),
+                    f"login: this service, WEB_CONCURRENCY={cores}": (
+                        ours_cores,
+                        "/user/login",
+                        login,
+                    ),
+                    "login: djoser": (djoser_server, "/auth/jwt/create/", login),
+                },
+                self.args.login_rounds,
+            )
+
     def admin_queries(self, size):
         from django.db import connection
 
@@ -226,6 +402,7 @@ class Bench:
             term = cursor.fetchone()[0]
         return {
             "GET /api/user/ first page": "/api/user/",
+            "GET /api/user/ 100 a page": "/api/user/?page_size=100",
             "GET /api/user/ deep page (50)": "/api/user/?page=50",
             MIDDLE_PAGE: f"/api/user/?page={max(size // 40, 1)}",
             f"GET /api/user/?search= ({term})": f"/api/user/?search={term}",
@@ -239,15 +416,16 @@ class Bench:
         token = self.admin_token()
         small_url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
         small_url = small_url._replace(path=f"/{self.args.db}_small").geturl()
-        with serve() as url, serve(DATABASE_URL=small_url) as url_small:
+        with serve_service() as server, serve_service(DATABASE_URL=small_url) as server_small:
             small_paths = self.admin_queries(small)
             for name, path in self.admin_queries(size).items():
                 self.plans[(name, size)], self.sql_ms[(name, size)] = explain(path, token)
-                self.measure(name, url + path, size, token=token)
+                self.measure(name, server, path, size, token=token)
                 if size != small:
                     self.measure(
                         f"{name} (beside {size:,})",
-                        url_small + small_paths[name],
+                        server_small,
+                        small_paths[name],
                         small,
                         token=token,
                     )
@@ -258,27 +436,29 @@ class Bench:
 
         body = json.dumps({"email": "m" + md5_prefix(1) + ".1@example.com"})
         options = {"method": "POST", "body": body}
-        servers, variants = [], {}
-        for delay in [float(d) for d in self.args.smtp_delays.split(",")]:
-            handler = SlowMailServer(delay)
-            controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-            controller.start()
-            servers.append((controller, handler))
-            variants[f"POST /user/request-password-reset (SMTP {delay * 1000:g} ms)"] = (
-                {"EMAIL_URL": f"smtp://127.0.0.1:{controller.port}"},
-                "/user/request-password-reset",
-                options,
-            )
-        try:
-            self.interleave(size, variants)
-        finally:
-            for controller, handler in servers:
-                controller.stop()
-                log(f"  mail server ({handler.delay} s) accepted {handler.accepted} messages")
+        with contextlib.ExitStack() as stack:
+            servers, variants = [], {}
+            for delay in [float(d) for d in self.args.smtp_delays.split(",")]:
+                handler = SlowMailServer(delay)
+                controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+                controller.start()
+                stack.callback(controller.stop)
+                servers.append(handler)
+                server = stack.enter_context(
+                    serve_service(EMAIL_URL=f"smtp://127.0.0.1:{controller.port}")
+                )
+                variants[f"POST /user/request-password-reset (SMTP {delay * 1000:g} ms)"] = (
+                    server,
+                    "/user/request-password-reset",
+                    options,
+                )
+            self.interleave(size, variants, 3)
+        for handler in servers:
+            log(f"  mail server ({handler.delay} s) accepted {handler.accepted} messages")
 
-    def measure(self, name, url, size, rounds=1, **options):
-        """Run wrk `rounds` times (see measure_profile) and record the median figures."""
-        results = [wrk(url, self.args, **options) for _ in range(rounds)]
+    def measure(self, name, server, path, size, rounds=1, **options):
+        """Run wrk `rounds` times and record the median figures."""
+        results = [wrk(server, path, self.args, **options) for _ in range(rounds)]
         self.record(name, size, results)
 
     def record(self, name, size, results):
@@ -287,8 +467,11 @@ class Bench:
         p99 = statistics.median(r["p99_us"] for r in results) / 1000
         errors = sum(r["non_2xx"] + r["socket_errors"] for r in results)
         cpu = statistics.median(r["cpu_ms"] for r in results)
-        self.cpu_ms[(name, size)] = cpu
-        note = f"workers' CPU {cpu:.2f} ms/req" + (f", {errors} errors" if errors else "")
+        pg = statistics.median(r["pg_ms"] for r in results)
+        self.cpu_ms[(name, size)], self.pg_ms[(name, size)] = cpu, pg
+        self.rps[(name, size)] = rps
+        note = f"workers' CPU {cpu:.2f} ms/req, PostgreSQL's {pg:.2f}"
+        note += f", {errors} errors" if errors else ""
         if len(results) > 1:
             note += f"; median of {len(results)} interleaved runs"
         if (name, size) in self.sql_ms:
@@ -296,41 +479,18 @@ class Bench:
         self.rows.append((name, size, rps, p50, p99, note))
         log(f"{name:<55} {size:>9,} {rps:>8.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:8.2f} ms {note}")
 
-    def measure_profile(self, size):
-        """Compare GET /user/profile with the ceiling, and the connection settings."""
-        auth = {"token": self.user_token()}
-        self.interleave(
-            size,
-            {
-                "ceiling: bare DRF + SimpleJWT": ({}, "/bench/ceiling", auth),
-                "GET /user/profile": ({}, "/user/profile", auth),
-                "GET /user/profile (DB_CONN_MAX_AGE=0)": (
-                    {"DB_CONN_MAX_AGE": "0"},
-                    "/user/profile",
-                    auth,
-                ),
-                "GET /user/profile (DB_POOL=true)": ({"DB_POOL": "true"}, "/user/profile", auth),
-            },
-        )
+    def interleave(self, size, variants, rounds):
+        """Alternate wrk runs between variants served at once; record the medians.
 
-    def interleave(self, size, variants, rounds=3):
-        """Serve every variant at once and alternate wrk runs between them.
-
-        variants: name -> (environment, path, wrk options). A burst of load
-        from elsewhere on a shared machine then hits every variant alike, and
-        the recorded figures are the medians over the rounds.
+        variants: name -> (Server, path, wrk options). A burst of load from
+        elsewhere on a shared machine then hits every variant alike.
         """
         results = {name: [] for name in variants}
-        with contextlib.ExitStack() as stack:
-            urls = {
-                name: stack.enter_context(serve(**env)) + path
-                for name, (env, path, _) in variants.items()
-            }
-            for name, url in urls.items():  # warm-up, not recorded: connections, first imports
-                wrk(url, self.args, **{**variants[name][2], "duration": 2})
-            for _ in range(rounds):
-                for name, url in urls.items():
-                    results[name].append(wrk(url, self.args, **variants[name][2]))
+        for server, path, options in variants.values():  # warm-up, not recorded
+            wrk(server, path, self.args, **{**options, "duration": 2})
+        for _ in range(rounds):
+            for name, (server, path, options) in variants.items():
+                results[name].append(wrk(server, path, self.args, **options))
         for name, runs in results.items():
             self.record(name, size, runs)
 
@@ -340,8 +500,12 @@ class Bench:
         lines += [
             "",
             f"wrk: {self.args.threads} threads, {self.args.connections} connections, "
-            f"{self.args.duration} s per run; gunicorn.conf.py defaults "
-            f"({os.cpu_count() * 2 + 1} sync workers), DB_CONN_MAX_AGE=60 unless noted.",
+            f"{self.args.duration} s per run ({self.args.duration * 2} s for logins); "
+            f"{self.args.workers} sync workers for every project; this service with "
+            "gunicorn.conf.py, DB_CONN_MAX_AGE=60; the peers with stock gunicorn settings "
+            "and CONN_MAX_AGE=60.",
+            "",
+            *self.peer_lines(sizes[0]),
             "",
             "| endpoint | users | req/s | p50 ms | p99 ms | note |",
             "|---|---:|---:|---:|---:|---|",
@@ -352,59 +516,128 @@ class Bench:
         lines.append(
             f"Whole run: {(time.monotonic() - self.started) / 60:.1f} min; load average "
             f"(1, 5, 15 min) at start {_loads(self.load_at_start)}, at end {_loads()} "
-            f"on {os.cpu_count()} CPUs: the machine was shared with other engineers' tests."
+            f"on {os.cpu_count()} CPUs."
         )
         text = "\n".join(lines)
         print("\n" + text)
-        print("\n## EXPLAIN plans\n")
         plans = "\n".join(
             f"### {name} — {size:,} users\n```\n{plan}\n```"
             for (name, size), plan in self.plans.items()
         )
-        print(plans)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        (RESULTS / f"{stamp}.md").write_text(text + "\n\n## EXPLAIN plans\n\n" + plans + "\n")
+        out = RESULTS / f"{stamp}.md"
+        out.write_text(text + "\n\n## EXPLAIN plans\n\n" + plans + "\n")
+        log(f"\nwritten to {out}, with the EXPLAIN plans")
+
+    def peer_lines(self, size):
+        """The side-by-side table: CPU per request and requests/s for each project."""
+        columns = ["this service", "djoser", "floor (stock project)"]
+        endpoints = ["profile GET", "admin list, 100 a page", "login"]
+        lines = [
+            f"Side by side, {size:,} users, medians of the interleaved rounds: workers' CPU "
+            "per request / PostgreSQL's CPU per request / requests per second.",
+            "",
+            "| endpoint | " + " | ".join(columns) + " |",
+            "|---|" + "---:|" * len(columns),
+        ]
+        for endpoint in endpoints:
+            cells = []
+            for column in columns:
+                key = (f"{endpoint}: {column}", size)
+                if key in self.cpu_ms:
+                    cells.append(
+                        f"{self.cpu_ms[key]:.2f} ms / {self.pg_ms[key]:.2f} ms / "
+                        f"{self.rps[key]:.0f}/s"
+                    )
+                else:
+                    cells.append("—")
+            lines.append(f"| {endpoint} | " + " | ".join(cells) + " |")
+        return lines
 
     def ratio_lines(self, sizes):
-        row = {(name, size): (rps, p50, p99) for name, size, rps, p50, p99, _ in self.rows}
-        big, small = sizes[-1], sizes[0]
-        ceiling_name = "ceiling: bare DRF + SimpleJWT"
-        ceiling = row[(ceiling_name, big)][0]
-        profile = row[("GET /user/profile", big)][0]
-        login = row[("POST /user/login", big)][0]
-        cores = os.cpu_count()
-        login_cores = row[(f"POST /user/login (WEB_CONCURRENCY={cores})", big)][0]
+        size = sizes[0]
+        cpu = {name: v for (name, s), v in self.cpu_ms.items() if s == size}
+        pg = {name: v for (name, s), v in self.pg_ms.items() if s == size}
+        rps = {name: v for (name, s), v in self.rps.items() if s == size}
+        ours, floor = "profile GET: this service", "profile GET: floor (stock project)"
+        ours_list, djoser_list = (
+            "admin list, 100 a page: this service",
+            "admin list, 100 a page: djoser",
+        )
         out = [
             "Targets (one run):",
             "",
             "| target | figure | met |",
             "|---|---|---|",
             _target(
-                "profile GET >= 0.8 x bare DRF+JWT ceiling",
-                f"{profile:.0f} / {ceiling:.0f} req/s = {profile / ceiling:.2f}; by workers' "
-                f"CPU per request: {self.cpu_ms[(ceiling_name, big)]:.2f} / "
-                f"{self.cpu_ms[('GET /user/profile', big)]:.2f} ms = "
-                f"{self.cpu_ms[(ceiling_name, big)] / self.cpu_ms[('GET /user/profile', big)]:.2f}",
-                profile >= 0.8 * ceiling,
+                "profile GET: workers' CPU per request <= 0.83 x the floor's",
+                f"{cpu[ours]:.2f} / {cpu[floor]:.2f} ms = {cpu[ours] / cpu[floor]:.2f}",
+                cpu[ours] <= 0.83 * cpu[floor],
             ),
-            *_login_targets("login", login, cores, self, self.cpu_ms[("POST /user/login", big)]),
-            *_login_targets(
-                f"login, WEB_CONCURRENCY={cores}",
-                login_cores,
-                cores,
-                self,
-                self.cpu_ms[(f"POST /user/login (WEB_CONCURRENCY={cores})", big)],
+            _target(
+                "profile GET: requests/s >= 1.2 x the floor's",
+                f"{rps[ours]:.0f} / {rps[floor]:.0f} = {rps[ours] / rps[floor]:.2f}",
+                rps[ours] >= 1.2 * rps[floor],
+            ),
+            _target(
+                "profile GET: PostgreSQL's CPU per request <= the floor's",
+                f"{pg[ours]:.3f} / {pg[floor]:.3f} ms = {pg[ours] / pg[floor]:.2f}",
+                pg[ours] <= pg[floor],
+            ),
+            _target(
+                "admin list, 100 a page: workers' CPU per request <= 0.67 x djoser's",
+                f"{cpu[ours_list]:.2f} / {cpu[djoser_list]:.2f} ms = "
+                f"{cpu[ours_list] / cpu[djoser_list]:.2f}",
+                cpu[ours_list] <= 0.67 * cpu[djoser_list],
+            ),
+            _target(
+                "admin list, 100 a page: requests/s >= 1.5 x djoser's",
+                f"{rps[ours_list]:.0f} / {rps[djoser_list]:.0f} = "
+                f"{rps[ours_list] / rps[djoser_list]:.2f}",
+                rps[ours_list] >= 1.5 * rps[djoser_list],
+            ),
+            _target(
+                "login: logins/s > djoser's (argon2 against PBKDF2)",
+                f"{rps['login: this service']:.1f} / {rps['login: djoser']:.1f} = "
+                f"{rps['login: this service'] / rps['login: djoser']:.2f}",
+                rps["login: this service"] > rps["login: djoser"],
             ),
         ]
-        for name in self.admin_queries(big) if big != small else ():
-            p50_small, p50_big = row[(f"{name} (beside {big:,})", small)][1], row[(name, big)][1]
-            # A small table is read whole by choice; what matters is the big one.
-            seq = re.search(r"Seq Scan on accounts_user\b", self.plans[(name, big)]) is not None
-            met = p50_big <= 2 * p50_small and not seq
+        # A row of the admin list costs its CPU beyond a profile GET's, over 100 rows.
+        per_row = (cpu[ours_list] - cpu[ours]) / 100
+        for name in self.second_part:
+            key = f"{name} ({self.list_rows[name]} rows): this service"
+            rows = max(self.list_rows[name], 1)
+            mine = (cpu[key] - cpu[ours]) / rows
             out.append(
                 _target(
-                    f"{name}: p50 at {big:,} <= 2 x at {small:,} (run beside); no Seq Scan",
-                    f"{p50_big:.1f} / {p50_small:.1f} ms = {p50_big / p50_small:.2f} "
+                    f"{name}: CPU per row <= the admin list's (beyond a profile GET)",
+                    f"({cpu[key]:.2f} - {cpu[ours]:.2f}) / {rows} = {mine * 1000:.1f} us, "
+                    f"admin list {per_row * 1000:.1f} us",
+                    mine <= per_row,
+                )
+            )
+        cores = os.cpu_count()
+        out += _login_targets(
+            "login", rps["login: this service"], cores, self, cpu["login: this service"]
+        )
+        name = f"login: this service, WEB_CONCURRENCY={cores}"
+        out += _login_targets(f"login, WEB_CONCURRENCY={cores}", rps[name], cores, self, cpu[name])
+        big, small = sizes[-1], sizes[0]
+        row = {(name, size): (rps, p50, p99) for name, size, rps, p50, p99, _ in self.rows}
+        for name in self.admin_queries(big) if big != small else ():
+            p50_small, p50_big = row[(f"{name} (beside {big:,})", small)][1], row[(name, big)][1]
+            cpu_small = self.cpu_ms[(f"{name} (beside {big:,})", small)]
+            cpu_big = self.cpu_ms[(name, big)]
+            # A small table is read whole by choice; what matters is the big one.
+            seq = re.search(r"Seq Scan on accounts_user\b", self.plans[(name, big)]) is not None
+            met = p50_big <= 2 * p50_small and cpu_big <= 1.2 * cpu_small and not seq
+            out.append(
+                _target(
+                    f"{name}: at {big:,} users, p50 <= 2 x and workers' CPU <= 1.2 x "
+                    f"at {small:,} (run beside); no Seq Scan",
+                    f"p50 {p50_big:.1f} / {p50_small:.1f} ms = {p50_big / p50_small:.2f}, "
+                    f"CPU {cpu_big:.2f} / {cpu_small:.2f} ms = {cpu_big / cpu_small:.2f} "
                     f"(SQL alone: {self.sql_ms[(name, big)]:.2f} / "
                     f"{self.sql_ms[(name, small)]:.2f} ms); "
                     f"Seq Scan at {big:,}: {'yes' if seq else 'no'}",
@@ -540,26 +773,50 @@ class SlowMailServer:
 
 
 @contextlib.contextmanager
-def serve(**env):
-    """Run gunicorn with the production config and bench settings on a free port."""
+def serve_service(**env):
+    """Serve this service: gunicorn.conf.py, bench settings, on a free port."""
     port = free_port()
-    log_file = RESULTS / "gunicorn.log"
     environment = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
     environment.update({key: str(value) for key, value in env.items()})
-    with open(log_file, "a") as out:
+    database = urllib.parse.urlsplit(environment["DATABASE_URL"]).path.lstrip("/")
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "project.wsgi"]
+    with _gunicorn(command, BASE_DIR, environment, port, database) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_peer(project, bench):
+    """Serve a peer project with gunicorn's defaults and the same number of workers."""
+    port = free_port()
+    environment = {**os.environ, **bench.peer_env}
+    environment["DJANGO_SETTINGS_MODULE"] = f"{project.name}.settings"
+    command = [
+        str(peers.PYTHON),
+        "-m",
+        "gunicorn",
+        f"--workers={bench.args.workers}",
+        f"--bind=127.0.0.1:{port}",
+        f"{project.name}.wsgi",
+    ]
+    with _gunicorn(command, project, environment, port, bench.peer_db) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _gunicorn(command, cwd, environment, port, database):
+    with open(RESULTS / "gunicorn.log", "a") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "project.wsgi"],
-            cwd=BASE_DIR,
+            command,
+            cwd=cwd,
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
-    SERVERS[url] = process.pid
+    server = Server(f"http://127.0.0.1:{port}", process.pid, database)
     try:
-        wait_until_up(url, process)
-        yield url
+        wait_until_up(server.url, process)
+        yield server
     finally:
         process.terminate()
         try:
@@ -571,21 +828,22 @@ def serve(**env):
 
 
 def wait_until_up(url, process):
+    """Wait until the server answers HTTP at all (the peers have no /healthz)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited; see {RESULTS / 'gunicorn.log'}")
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(url + "/healthz", timeout=2) as answer,  # noqa: S310
-        ):
-            if answer.status == 200:
-                return
-        time.sleep(0.2)
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2)  # noqa: S310 - loopback
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
     raise SystemExit("gunicorn did not come up")
 
 
-def wrk(url, args, token=None, method="GET", body=None, login_users=None, duration=None):
+def wrk(server, path, args, token=None, method="GET", body=None, login_users=None, duration=None):
     env = {**os.environ, "BENCH_METHOD": method}
     if token:
         env["BENCH_TOKEN"] = token
@@ -602,31 +860,65 @@ def wrk(url, args, token=None, method="GET", body=None, login_users=None, durati
         "10s",
         "-s",
         str(BASE_DIR / "bench" / "wrk.lua"),
-        url,
+        server.url + path,
     ]
-    parts = urllib.parse.urlsplit(url)
-    master = SERVERS.get(f"{parts.scheme}://{parts.netloc}")
-    cpu_before = workers_cpu_seconds(master)
+    workers_before = workers_cpu_seconds(server.pid)
+    pg_before = postgres_cpu_seconds(args.server, server.database)
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
-    cpu = workers_cpu_seconds(master) - cpu_before
-    result["cpu_ms"] = cpu * 1000 / max(result["requests"], 1)
+    workers = _cpu_used(workers_before, workers_cpu_seconds(server.pid))
+    pg = _cpu_used(pg_before, postgres_cpu_seconds(args.server, server.database))
+    result["cpu_ms"] = workers * 1000 / max(result["requests"], 1)
+    result["pg_ms"] = pg * 1000 / max(result["requests"], 1)
     return result
 
 
+def _cpu_used(before, after):
+    """CPU seconds used between two {pid: seconds} snapshots (new processes from zero)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds of process `pid` so far, and its parent's pid."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[1])
+
+
 def workers_cpu_seconds(master):
-    """Return the CPU seconds used so far by the gunicorn workers of `master`.
+    """Return {pid: CPU seconds so far} of the gunicorn workers of `master`.
 
     On a shared machine throughput depends on what else runs; the CPU each
     request costs the workers does not, so the report shows both.
     """
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == master:  # ppid; then utime and stime in ticks
-                total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            seconds, parent = _cpu_seconds(stat.parent.name)
+            if parent == master:
+                used[int(stat.parent.name)] = seconds
+    return used
+
+
+def postgres_cpu_seconds(server_url, database):
+    """Return {pid: CPU seconds so far} of the PostgreSQL backends connected to `database`.
+
+    Every project has its own database, so these are the backends serving
+    its workers (persistent connections: the same ones for a whole run).
+    """
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            )
+        ]
+    used = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            used[pid] = _cpu_seconds(pid)[0]
+    return used
 
 
 def explain(path, token):
