@@ -106,6 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"accounts-test-{os.getpid()}.sqlite3")
     }
 else:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with psycopg's C timestamp loader (see there).
+        DATABASES["default"]["ENGINE"] = "project.postgresql"
     # A bounded wait for an unreachable server, so a request fails with 503
     # (and a probe answers) instead of hanging until gunicorn's timeout.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
