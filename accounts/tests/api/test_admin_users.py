@@ -847,6 +847,24 @@ def test_list_runs_the_same_queries_for_any_page_size(
         assert len(response.json()["results"]) == size
 
 
+@pytest.mark.parametrize("query", ["", "?search=many", "?role=USER", "?ordering=-last_login"])
+def test_list_reads_only_the_columns_of_user_objects(admin_client_api, many_users, query):
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client_api.get(f"/api/user/{query}")
+
+    assert response.status_code == 200
+    page = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
+    assert len(page) == 1
+    assert "password" not in page[0]
+    assert "is_superuser" not in page[0]
+
+
+def test_an_empty_filter_value_filters_nothing(admin_client_api, many_users):
+    everyone = admin_client_api.get("/api/user/?page_size=100").json()
+
+    assert admin_client_api.get("/api/user/?page_size=100&role=&active=").json() == everyone
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "queries"),
     [
