@@ -27,6 +27,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def create_cursor(self, name=None):
         cursor = super().create_cursor(name)
         # Django's own check: USE_TZ, and no TIME_ZONE of the database.
-        if self.timezone is datetime.timezone.utc:
+        if self.timezone is datetime.UTC:
             cursor.adapters.register_loader(TIMESTAMPTZ_OID, PSYCOPG_LOADER)
         return cursor
