@@ -1,5 +1,6 @@
 import functools
 
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
@@ -14,24 +15,50 @@ from accounts.models import Session
 def _user_sql(model):
     """Return the SQL selecting a user by id, with the state of one of its sessions.
 
-    Written as SQL for Manager.raw() because compiling the equivalent ORM
-    query (annotate(Exists(...)).get(), or even annotate(RawSQL(...)).get())
-    on every request cost more CPU than SimpleJWT's own lookup, and raw()
-    less (figures: README, Performance; bench/profile_inprocess.py).
+    Written as SQL, run on a cursor and turned into a user with
+    Model.from_db(), because each of the ORM's ways costs more CPU than the
+    rest of the authentication: an annotated get() more than SimpleJWT's own
+    lookup, and Manager.raw(), which maps the cursor's columns to fields on
+    every query, about twice this (bench/profile_inprocess.py). The user's
+    columns are listed in the model's field order, the order from_db() takes.
     `session_found` is null when the user has no such session (the service
     never issued it, or it was pruned), `session_ended` true once it ended.
     Names come from model metadata; both values are passed as parameters.
     """
     session = Session._meta
     user_column = session.get_field("user").column
+    columns = ", ".join(f'u."{field.column}"' for field in model._meta.concrete_fields)
     return (
-        "SELECT u.*, s.id AS session_found,"  # noqa: S608
+        f"SELECT {columns}, s.id AS session_found,"  # noqa: S608
         f" s.{session.get_field('ended_at').column} IS NOT NULL AS session_ended"
         f" FROM {model._meta.db_table} AS u"
         f" LEFT JOIN {session.db_table} AS s ON s.{session.pk.column} = %s"
         f" AND s.{user_column} = u.{model._meta.pk.column}"
         f" WHERE u.{model._meta.pk.column} = %s"
     )
+
+
+def _fetch_user(model, session_id, user_id):
+    """The user `user_id` with `session_found` and `session_ended` attributes, or None.
+
+    The row's values go through each field's database converters (on
+    SQLite, text to datetimes and integers to booleans), as the ORM does.
+    """
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    fields = model._meta.concrete_fields
+    with connection.cursor() as cursor:
+        cursor.execute(_user_sql(model), [session_id, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    compiler = connection.ops.compiler("SQLCompiler")(None, connection, alias)
+    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    if converters:
+        row = next(compiler.apply_converters([row], converters))
+    user = model.from_db(alias, [field.attname for field in fields], row[: len(fields)])
+    user.session_found, user.session_ended = row[len(fields) :]
+    return user
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -45,7 +72,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
     """
 
     def get_user(self, validated_token):
-        user = next(iter(self._fetch_user(validated_token)), None)
+        user = _fetch_user(self.user_model, validated_token.session_id, validated_token.user_id)
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if not user.is_active:
@@ -59,11 +86,6 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if user.session_ended:
             raise AuthenticationFailed(_("Token has been revoked."), code="token_revoked")
         return user
-
-    def _fetch_user(self, token):
-        """The token's user with `session_found` and `session_ended` attributes."""
-        sql = _user_sql(self.user_model)
-        return self.user_model._default_manager.raw(sql, [token.session_id, token.user_id])
 
 
 class JWTScheme(SimpleJWTScheme):
