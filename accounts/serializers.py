@@ -91,8 +91,8 @@ def represent(fields, rows):
 
     DRF's Serializer.to_representation() calls, per row and field,
     get_attribute(), a None check and to_representation(), and each
-    DateTimeField looks the current time zone up again: ~25 us a user in
-    profiles of the admin list, most of a page of 100. Here the same fields
+    DateTimeField looks the current time zone up again: in profiles of the
+    admin list, most of the CPU of a page of 100. Here the same fields
     shape the values, with the zone looked up once per list; rows are dicts
     from QuerySet.values(columns(...)) or model instances. A value that the
     field's to_representation() would return as it is (a str for a CharField,

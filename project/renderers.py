@@ -1,7 +1,7 @@
 """DRF's JSON renderer with orjson doing the encoding, byte for byte the same output.
 
 Encoding a page of 100 users takes DRF's renderer (the json module with
-DRF's encoder) about ten times as long as orjson. drf-orjson-renderer is
+DRF's encoder) many times as long as orjson. drf-orjson-renderer is
 not used: its output differs from DRF's where this API's bodies can tell,
 (U+2028 and U+2029 unescaped, datetimes with microseconds, no `indent`
 media type parameter), so this subclass keeps DRF's renderer and only
