@@ -5,8 +5,8 @@ DRF's CharField (and EmailField, built on it) turns a number into its text:
 username "123". A client that sends a number where the contract says string
 has a bug worth telling it about, so these fields refuse anything but a
 string with a 400 on that field. Form bodies carry only strings, so the
-reset page's form is unaffected. Every serializer in `accounts` declares its
-text fields with these.
+reset page's form is unaffected. Every input field of the serializers in `accounts`
+that takes text is one of these.
 """
 
 from django.utils.translation import gettext_lazy as _
