@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
 ]
 
@@ -261,6 +263,12 @@ SPECTACULAR_SETTINGS = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# The outbox (accounts/tasks.py): each email is a task row in the database,
+# sent by `manage.py mail_worker`, retried with doubling delays.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+EMAIL_RETRY_DELAY = env.float("EMAIL_RETRY_DELAY", default=30)
+EMAIL_WORKER_LEASE = env.float("EMAIL_WORKER_LEASE", default=300)
 
 # --- CORS and HTTPS ---------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

@@ -35,7 +35,6 @@ def on_postgres(settings):
 
 
 def _smtp_server(settings, delay):
-    from accounts import emails
     from accounts.tests.smtp import LoopbackController, RecordingHandler, use_smtp
 
     handler = RecordingHandler(delay=delay)
@@ -43,8 +42,6 @@ def _smtp_server(settings, delay):
     controller.start()
     use_smtp(settings, controller.port)
     yield handler
-    # Let background sends finish while the server and the settings still exist.
-    emails.wait_for_queued_emails(timeout=15)
     controller.stop()
 
 
@@ -63,12 +60,37 @@ def slow_smtp_server(settings):
 @pytest.fixture
 def smtp_server_down(settings):
     """Point Django's mail at a loopback port where nothing listens."""
-    from accounts import emails
     from accounts.tests.smtp import closed_port, use_smtp
 
     use_smtp(settings, closed_port())
-    yield
-    emails.wait_for_queued_emails(timeout=15)
+
+
+@pytest.fixture
+def run_mail_worker(monkeypatch):
+    """Return a function that sends the due emails here and now, as the mail worker would.
+
+    It runs django-tasks-db's own worker loop in this process and in the
+    test's transaction, until no task is due (tasks waiting for a retry stay).
+    """
+    from django_tasks_db.management.commands import db_worker
+
+    # Between tasks the worker closes stale connections: in a test, that
+    # would be the connection holding the test's transaction.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run_mail_worker():
+        db_worker.Worker(
+            queue_names=["default"],
+            excluded_queue_names=[],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="pytest",
+        ).run()
+
+    return run_mail_worker
 
 
 # Debian's chromium, headless, kept off the network it cannot reach anyway.

@@ -45,7 +45,7 @@ def _choose_password(page, password, confirmation=None):
 
 
 def test_emailed_link_opens_a_page_that_resets_the_password(
-    live_server, smtp_server, settings, chromium_path
+    live_server, smtp_server, run_mail_worker, settings, chromium_path
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     user = UserFactory(email="reader@example.com")
@@ -58,6 +58,7 @@ def test_emailed_link_opens_a_page_that_resets_the_password(
         200,
         "If an account with that email exists, a password reset link has been sent.",
     )
+    run_mail_worker()
     [message] = smtp_server.wait_for_messages(1)
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = re.search(rf"{re.escape(live_server.url)}/user/reset-password/\S+", text).group()

@@ -1,4 +1,4 @@
-"""Real servers for tests: gunicorn subprocesses, a private PostgreSQL cluster.
+"""Real servers for tests: gunicorn and mail worker subprocesses, a private PostgreSQL cluster.
 
 Each helper starts a real process on a free loopback port and always stops it,
 so tests see the service as a load balancer does: over HTTP, in separate
@@ -173,6 +173,25 @@ def gunicorn(env, workers=1, log_dir=None):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def mail_worker(env, log, *args):
+    """Run `manage.py mail_worker` (polling every 0.1 s), appending its output to `log`."""
+    with open(log, "a") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "mail_worker", "--interval", "0.1",
+             "--no-startup-delay", "--no-reload", *args],
+            cwd=BASE_DIR,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_up(server, process):

@@ -12,10 +12,11 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts import emails, tokens
+from accounts import tokens
 from accounts.tests.factories import PASSWORD, UserFactory, token_pair
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +39,12 @@ def reset_url(token):
 
 
 @pytest.fixture
-def request_reset(api_client, django_capture_on_commit_callbacks):
-    """POST a reset request, run its on-commit sending, and wait for the email."""
+def request_reset(api_client, run_mail_worker):
+    """POST a reset request, then let the mail worker send what it queued."""
 
     def request_reset(email, client=api_client, **extra):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(REQUEST_URL, {"email": email}, **extra)
-        emails.wait_for_queued_emails(timeout=15)
+        response = client.post(REQUEST_URL, {"email": email}, **extra)
+        run_mail_worker()
         return response
 
     return request_reset
@@ -148,40 +148,50 @@ def test_known_and_unknown_emails_get_identical_responses(request_reset, setting
 
 
 def test_request_answers_the_same_when_the_mail_server_is_down(
-    request_reset, user, smtp_server_down, caplog
+    request_reset, user, smtp_server_down, settings, caplog
 ):
-    with caplog.at_level(logging.ERROR, logger="accounts.emails"):
+    with caplog.at_level(logging.WARNING, logger="accounts.tasks"):
         response = request_reset(user.email)
 
     assert response.status_code == 200
     assert response.json() == REQUESTED
-    assert [r.getMessage() for r in caplog.records] == [
-        f"Could not send the password reset email to user {user.pk}: ConnectionRefusedError"
+    assert [r.getMessage() for r in caplog.records if r.name == "accounts.tasks"] == [
+        f"Could not send the password_reset email to user {user.pk} (attempt 1 of "
+        f"{settings.EMAIL_MAX_ATTEMPTS}): ConnectionRefusedError; next attempt in 30s"
     ]
     assert user.email not in caplog.text
+    [retry] = DBTaskResult.objects.filter(status="READY")
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
 
 
 def test_request_does_not_wait_for_a_slow_mail_server(
-    api_client, user, slow_smtp_server, django_capture_on_commit_callbacks
+    api_client, user, slow_smtp_server, run_mail_worker
 ):
     started = time.monotonic()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = api_client.post(REQUEST_URL, {"email": user.email})
+    response = api_client.post(REQUEST_URL, {"email": user.email})
     elapsed = time.monotonic() - started
 
     assert response.json() == REQUESTED
     assert elapsed < 1, f"the request waited {elapsed:.2f}s for the mail server"
-    assert len(slow_smtp_server.wait_for_messages(1)) == 1  # it still arrives
+    assert slow_smtp_server.messages == []  # the worker sends it, not the request
+    run_mail_worker()
+    assert len(slow_smtp_server.wait_for_messages(1)) == 1
 
 
-def test_request_sends_nothing_until_the_transaction_commits(
-    api_client, user, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        api_client.post(REQUEST_URL, {"email": user.email})
-    emails.wait_for_queued_emails(timeout=15)
+def test_request_queues_the_email_without_its_link(api_client, user, mailoutbox):
+    api_client.post(REQUEST_URL, {"email": user.email})
 
-    assert len(callbacks) == 1
+    [row] = DBTaskResult.objects.all()
+    assert row.task_path == "accounts.tasks.send_email"
+    kwargs = row.args_kwargs["kwargs"]
+    assert kwargs == {
+        "kind": "password_reset",
+        "user_id": user.pk,
+        "to": user.email,
+        "message_id": kwargs["message_id"],
+        "attempt": 1,
+    }
+    assert row.args_kwargs["args"] == []
     assert mailoutbox == []
 
 
