@@ -42,10 +42,10 @@ class RecordingHandler:
 
 
 class LoopbackController(Controller):
-    """aiosmtpd's threaded server on 127.0.0.1 and a free port the OS picks."""
+    """aiosmtpd's threaded server on 127.0.0.1, on `port` or a free one the OS picks."""
 
-    def __init__(self, handler):
-        super().__init__(handler, hostname="127.0.0.1", port=0)
+    def __init__(self, handler, port=0):
+        super().__init__(handler, hostname="127.0.0.1", port=port)
 
     def _trigger_server(self):
         # Bound to port 0: learn the real port before connecting to it.
