@@ -32,9 +32,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from accounts import mail
 from accounts.models import User
@@ -104,6 +105,41 @@ def requeue_lost():
         for row in lost:
             _fail_attempt(row.pk, "worker lost", delay=0)
     return len(lost)
+
+
+def outbox_state(*, now=None):
+    """Count the outbox's emails by state, for operators (`manage.py mail_status`)."""
+    now = now or timezone.now()
+    day = Q(finished_at__gte=now - timedelta(days=1))
+    ready = Q(status=TaskResultStatus.READY)
+    # django-tasks-db stores "no run_after" as a far-future date.
+    due = ready & (Q(run_after__lte=now) | Q(run_after=get_date_max()))
+    failed = Q(status=TaskResultStatus.FAILED) & day
+    succeeded = Q(status=TaskResultStatus.SUCCESSFUL) & day
+    rows = DBTaskResult.objects.filter(task_path=send_email.module_path)
+    return rows.aggregate(
+        due=Count("pk", filter=due),
+        oldest_due=Min("enqueued_at", filter=due),
+        retrying=Count("pk", filter=ready & ~due),
+        sending=Count("pk", filter=Q(status=TaskResultStatus.RUNNING)),
+        sent=Count("pk", filter=succeeded & Q(return_value="sent")),
+        dropped=Count("pk", filter=succeeded & Q(return_value="dropped")),
+        failed_attempts=Count("pk", filter=failed),
+        given_up=Count(
+            "pk", filter=failed & Q(args_kwargs__kwargs__attempt__gte=settings.EMAIL_MAX_ATTEMPTS)
+        ),
+    )
+
+
+def prune(*, now=None):
+    """Delete the rows of emails finished more than EMAIL_RETENTION_DAYS ago; return how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EMAIL_RETENTION_DAYS)
+    finished = [TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+    deleted, _by_model = DBTaskResult.objects.filter(
+        task_path=send_email.module_path, status__in=finished, finished_at__lt=cutoff
+    ).delete()
+    return deleted
 
 
 def _fail_attempt(row_id, reason, delay=None):

@@ -269,6 +269,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 EMAIL_RETRY_DELAY = env.float("EMAIL_RETRY_DELAY", default=30)
 EMAIL_WORKER_LEASE = env.float("EMAIL_WORKER_LEASE", default=300)
+EMAIL_RETENTION_DAYS = env.int("EMAIL_RETENTION_DAYS", default=7)
 
 # --- CORS and HTTPS ---------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

@@ -1,10 +1,12 @@
 """The outbox: queued with the change, sent by the worker, retried with backoff, never lost."""
 
+import io
 import logging
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -200,3 +202,68 @@ def test_a_dead_workers_last_attempt_gives_up(user, clock, settings):
     tasks.requeue_lost()
 
     assert _attempts() == [(1, "FAILED")]
+
+
+def _outbox_in_every_state(smtp_server, run_mail_worker, clock):
+    """One email sent, one dropped, one given up, one waiting for a retry, one due."""
+    sent, dropped, given_up, retrying, due = UserFactory.create_batch(5)
+    for user in (sent, dropped):
+        tasks.queue_email("password_reset", user=user, to=user.email)
+    dropped.is_active = False
+    dropped.save()
+    run_mail_worker()
+    smtp_server.refuse = True
+    tasks.queue_email("password_reset", user=given_up, to=given_up.email)
+    run_mail_worker()
+    clock.shift(30)
+    tasks.queue_email("password_reset", user=retrying, to=retrying.email)
+    run_mail_worker()  # given_up's second and last attempt, retrying's first
+    tasks.queue_email("password_reset", user=due, to=due.email)
+
+
+def test_outbox_state_counts_emails_by_state(smtp_server, run_mail_worker, clock, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    _outbox_in_every_state(smtp_server, run_mail_worker, clock)
+
+    assert tasks.outbox_state() == {
+        "due": 1,
+        "oldest_due": timezone.now(),
+        "retrying": 1,
+        "sending": 0,
+        "sent": 1,
+        "dropped": 1,
+        "failed_attempts": 3,
+        "given_up": 1,
+    }
+
+
+def test_mail_status_command_shows_the_outbox(smtp_server, run_mail_worker, clock, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    _outbox_in_every_state(smtp_server, run_mail_worker, clock)
+    out = io.StringIO()
+
+    call_command("mail_status", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        f"Waiting to be sent: 1 (the oldest queued at {timezone.now():%Y-%m-%d %H:%M:%S} UTC)",
+        "Waiting for a retry: 1",
+        "Being sent: 0",
+        "Last 24 hours: 1 sent, 1 dropped (no longer applied), 3 failed attempts, "
+        "1 given up after 2 attempts",
+    ]
+
+
+def test_prune_deletes_only_finished_emails_past_retention(
+    smtp_server, run_mail_worker, clock, settings
+):
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    _outbox_in_every_state(smtp_server, run_mail_worker, clock)
+    clock.shift(timedelta(days=settings.EMAIL_RETENTION_DAYS, seconds=-31))
+    assert tasks.prune() == 0
+
+    clock.shift(timedelta(seconds=32))
+    out = io.StringIO()
+    call_command("prune", stdout=out)
+
+    assert "Deleted 5 finished emails." in out.getvalue()
+    assert _attempts() == [(2, "READY"), (1, "READY")]
