@@ -396,3 +396,15 @@ def test_hidden_tables_have_no_admin_pages(client, superuser, path):
     client.force_login(superuser)
 
     assert client.get(path).status_code == 404
+
+
+def test_admin_site_lists_the_mail_queue_for_superusers(client, superuser, user):
+    from accounts import tasks
+
+    tasks.queue_email("password_reset", user=user, to=user.email)
+    client.force_login(superuser)
+
+    response = client.get("/admin/django_tasks_database/dbtaskresult/?status__exact=READY")
+
+    assert response.status_code == 200
+    assert "send_email" in response.content.decode()

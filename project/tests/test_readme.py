@@ -36,6 +36,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import urllib.parse
 from dataclasses import dataclass
 
@@ -228,7 +229,9 @@ def test_readme_keeps_an_executed_walkthrough():
 
 def test_readme_walkthrough_runs_top_to_bottom(database_url, tmp_path):
     require(shutil.which("curl") and shutil.which("bash"), "needs curl and bash")
-    env = live.app_env(DATABASE_URL=database_url, EMAIL_URL="consolemail://")
+    # The Procfile says `python`, as platforms do: here, this virtualenv's.
+    path = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = live.app_env(DATABASE_URL=database_url, EMAIL_URL="consolemail://", PATH=path)
     processes = procfile()
     if "release" in processes:
         release = ["bash", "-c", processes["release"]]
