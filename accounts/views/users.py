@@ -25,8 +25,8 @@ from accounts.serializers import (
     MessageSerializer,
     SessionSerializer,
     UserSerializer,
-    columns,
 )
+from accounts.shaping import columns
 
 
 class UserFilter(filters.FilterSet):
@@ -157,7 +157,7 @@ class UserAdminViewSet(
         queryset = super().get_queryset()
         if self.action == "list":
             # Rows of just the columns the user objects show, shaped by
-            # UserListSerializer: no model instances, no password hash.
+            # accounts.shaping: no model instances, no password hash.
             names = columns(self.get_serializer_class(), User)
             if names is not None:
                 queryset = queryset.values(*names)

@@ -1,0 +1,179 @@
+"""Lists of objects shaped by their serializer's own fields, for less CPU per item.
+
+For every item and field, DRF's Serializer.to_representation() calls the
+field's get_attribute(), checks for None and calls to_representation(), and
+every DateTimeField looks the current time zone up again: in profiles of the
+admin user list, most of the CPU of a page of 100. shape() gives the same
+output from the same fields with less work per item:
+
+- A *plain* field (one attribute as its source, of a class below whose
+  to_representation() depends on the value alone, neither method
+  overridden) is read straight from the item. A value that its
+  to_representation() returns unchanged (a str for a CharField, an int for an
+  IntegerField, a bool for a BooleanField, one of its own choices for a
+  ChoiceField) is kept; an aware datetime in a default DateTimeField (ISO
+  8601, the current time zone) is formatted as DRF's DateTimeField does,
+  the zone looked up once per list; other values go through the field's
+  to_representation(). These fields are those of one serializer instance,
+  built once and shared by every request and thread, as a ListSerializer's
+  one child serves every item: they read no context and keep no state.
+- Any other field (a method field, a nested serializer, a dotted source)
+  is left to DRF's own steps, with the request's bound field and context.
+
+When every field is plain, `columns()` names what they read, so a list can
+fetch rows as dicts (QuerySet.values()) instead of model instances: only the
+columns the objects show, and no model instances to build. The serializer
+stays the one definition of the objects' shape and of their schema.
+Tests compare the output with DRF's own.
+"""
+
+import datetime
+import functools
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
+
+# DRF's own to_representation() of these classes depends on the value alone.
+_PLAIN_FIELD_CLASSES = (
+    serializers.IntegerField,
+    serializers.CharField,
+    serializers.BooleanField,
+    serializers.ChoiceField,
+    serializers.DateTimeField,
+)
+# The type of value each one's to_representation() returns unchanged.
+_KEPT = {
+    serializers.IntegerField.to_representation: int,
+    serializers.CharField.to_representation: str,
+    serializers.BooleanField.to_representation: bool,
+}
+
+
+class ShapedListSerializer(serializers.ListSerializer):
+    """DRF's ListSerializer, its items shaped by shape(): set it as Meta.list_serializer_class."""
+
+    def to_representation(self, data):
+        rows = data.all() if isinstance(data, models.manager.BaseManager) else data
+        return shape(self.child, rows)
+
+
+@functools.cache
+def _shared_fields(serializer_class):
+    """The readable fields of one instance of `serializer_class`, built once."""
+    return list(serializer_class()._readable_fields)
+
+
+@functools.cache
+def _is_plain(field, model):
+    """Whether `field` reads one attribute of `model` (dict rows: None) as a plain value."""
+    cls = type(field)
+    if (
+        len(field.source_attrs) != 1
+        or cls.get_attribute is not serializers.Field.get_attribute
+        or not any(cls.to_representation is base.to_representation for base in _PLAIN_FIELD_CLASSES)
+    ):
+        return False
+    if model is None:
+        return True
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return False  # a property or a method: DRF would call a method
+    return model_field.concrete and not model_field.is_relation
+
+
+def columns(serializer_class, model):
+    """The columns that `serializer_class` shows, for QuerySet.values(); None if not all plain."""
+    fields = _shared_fields(serializer_class)
+    if not all(_is_plain(field, model) for field in fields):
+        return None
+    return [field.source for field in fields]
+
+
+def shape(serializer, rows):
+    """Return [what `serializer`'s fields make of each row], as DRF's ListSerializer does.
+
+    Rows are model instances, or dicts of columns() from QuerySet.values();
+    anything else is left to DRF.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    if isinstance(rows[0], dict):
+        model = None
+    elif isinstance(rows[0], models.Model):
+        model = rows[0].__class__  # type() would be a lazy object's (request.user)
+    else:
+        return [serializer.to_representation(row) for row in rows]
+    time_zone = timezone.get_current_timezone() if settings.USE_TZ else None
+    shapers = [
+        _shaper(field, time_zone)
+        if _is_plain(field, model)
+        else (field.field_name, None, None, None, serializer.fields[field.field_name])
+        for field in _shared_fields(type(serializer))
+    ]
+    out = []
+    for row in rows:
+        values = row if model is None else _Attributes(row)
+        item = {}
+        for name, source, kind, only, shaper in shapers:
+            if source is None:  # DRF's own steps, with the bound field
+                try:
+                    attribute = shaper.get_attribute(row)
+                except SkipField:
+                    continue
+                check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+                item[name] = None if check is None else shaper.to_representation(attribute)
+                continue
+            value = values[source]
+            if value is None or (type(value) is kind and (only is None or value in only)):
+                item[name] = value
+            else:
+                item[name] = shaper(value)
+        out.append(item)
+    return out
+
+
+class _Attributes:
+    """A model instance's attributes read as keys, as a values() row's are."""
+
+    def __init__(self, instance):
+        self.instance = instance
+
+    def __getitem__(self, name):
+        return getattr(self.instance, name)
+
+
+def _shaper(field, time_zone):
+    """Return (name, source, kind, only, shaper) for a plain field: values of type `kind`
+    (and in `only`, unless it is None) are kept as they are, others shaped by `shaper`."""
+    to_representation = type(field).to_representation
+    kind, only, shaper = _KEPT.get(to_representation), None, field.to_representation
+    if to_representation is serializers.ChoiceField.to_representation:
+        kind = str
+        only = {v for k, v in field.choice_strings_to_values.items() if k == v}
+    elif (
+        to_representation is serializers.DateTimeField.to_representation
+        and time_zone is not None
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        and getattr(field, "timezone", None) is None
+    ):
+        shaper = functools.partial(_iso_datetime, field=field, time_zone=time_zone)
+    return field.field_name, field.source, kind, only, shaper
+
+
+def _iso_datetime(value, field, time_zone):
+    """DRF's DateTimeField.to_representation() for an aware datetime, the zone looked up once."""
+    if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+        try:
+            text = value.astimezone(time_zone).isoformat()
+        except OverflowError:
+            return field.to_representation(value)  # DRF's own error
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return field.to_representation(value)

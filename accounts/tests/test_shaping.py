@@ -1,0 +1,124 @@
+"""accounts.shaping makes of users and sessions exactly what DRF's own serializers make."""
+
+import zoneinfo
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import Role, Session, User
+from accounts.serializers import AdminUserSerializer, SessionSerializer, UserSerializer
+from accounts.shaping import columns, shape
+from accounts.tests.factories import UserFactory, token_pair
+
+pytestmark = pytest.mark.django_db
+
+
+def _drf(serializer_class, items, context=None):
+    """What DRF's own Serializer.to_representation() makes of each item."""
+    return [
+        dict(serializer_class(item, context=context or {}).to_representation(item))
+        for item in items
+    ]
+
+
+@pytest.fixture
+def varied_users():
+    UserFactory(first_name="Zoë 用户 \U0001f600", last_login=None)
+    UserFactory(
+        role=Role.ADMIN,
+        is_active=False,
+        last_login=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),  # no microseconds
+    )
+    UserFactory(last_name="", last_login=datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    return User.objects.order_by("id")
+
+
+@pytest.mark.parametrize("serializer_class", [UserSerializer, AdminUserSerializer])
+def test_rows_of_columns_are_shaped_as_drf_shapes_users(varied_users, serializer_class):
+    rows = varied_users.values(*columns(serializer_class, User))
+
+    assert shape(serializer_class(), rows) == _drf(serializer_class, varied_users)
+
+
+@pytest.mark.parametrize("serializer_class", [UserSerializer, AdminUserSerializer])
+def test_model_instances_are_shaped_as_drf_shapes_them(varied_users, serializer_class):
+    users = list(varied_users)
+
+    assert shape(serializer_class(), users) == _drf(serializer_class, users)
+    assert serializer_class(users, many=True).data == _drf(serializer_class, users)
+
+
+def test_shapes_follow_the_active_time_zone(varied_users):
+    with timezone.override(zoneinfo.ZoneInfo("America/St_Johns")):  # -03:30 / -02:30
+        shaped = shape(UserSerializer(), varied_users.values(*columns(UserSerializer, User)))
+
+        assert shaped == _drf(UserSerializer, varied_users)
+    assert shaped[1]["last_login"] == "2026-03-04T01:36:07-03:30"
+
+
+def test_the_user_objects_columns_leave_out_the_password():
+    assert columns(AdminUserSerializer, User) == [
+        "id",
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "is_active",
+        "created_at",
+        "updated_at",
+        "last_login",
+    ]
+
+
+def test_sessions_with_their_method_field_are_shaped_as_drf_shapes_them(user):
+    for agent in ["Firefox", "", "Ünïcode agent"]:
+        token_pair(user)
+        Session.objects.filter(user_agent="").update(user_agent=agent)
+    current = Session.objects.order_by("created_at").last()
+    sessions = list(Session.objects.order_by("id"))
+    context = {"current_session_id": current.pk}
+
+    shaped = SessionSerializer(sessions, many=True, context=context).data
+
+    assert shaped == _drf(SessionSerializer, sessions, context)
+    assert [item["current"] for item in shaped].count(True) == 1
+    assert columns(SessionSerializer, Session) is None  # `current` reads the context
+
+
+class _WithMethodField(UserSerializer):
+    greeting = serializers.SerializerMethodField()
+
+    def get_greeting(self, user):
+        return f"Hello {user.username}"
+
+
+class _WithDottedSource(UserSerializer):
+    meta_label = serializers.CharField(source="_meta.label")
+
+
+class _WithOtherFieldClass(UserSerializer):
+    id = serializers.FloatField()
+
+
+class _WithMethodAsSource(UserSerializer):
+    full_name = serializers.CharField(source="get_full_name")
+
+
+@pytest.mark.parametrize(
+    "serializer_class",
+    [_WithMethodField, _WithDottedSource, _WithOtherFieldClass, _WithMethodAsSource],
+)
+def test_fields_other_than_plain_columns_are_shaped_by_drfs_own_steps(
+    varied_users, serializer_class
+):
+    users = list(varied_users)
+
+    assert columns(serializer_class, User) is None
+    assert shape(serializer_class(), users) == _drf(serializer_class, users)
+
+
+def test_an_empty_list_is_empty():
+    assert shape(UserSerializer(), User.objects.none()) == []
