@@ -146,34 +146,40 @@ def _fail_attempt(row_id, reason, delay=None):
     """Mark the attempt in row_id failed and queue the next one, in one transaction."""
     now = timezone.now()
     with transaction.atomic():
-        row = (
-            DBTaskResult.objects.select_for_update()
-            .filter(pk=row_id, status=TaskResultStatus.RUNNING)
-            .first()
+        # Only while RUNNING: if requeue_lost() took it over, it queued the next attempt.
+        failed = DBTaskResult.objects.filter(pk=row_id, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path=f"{__name__}.{DeliveryFailed.__name__}",
+            traceback=reason,
         )
-        if row is None:  # requeue_lost() took it over: it queued the next attempt
+        if not failed:
             return
-        row.status = TaskResultStatus.FAILED
-        row.finished_at = now
-        row.exception_class_path = f"{__name__}.{DeliveryFailed.__name__}"
-        row.traceback = reason
-        row.save(update_fields=["status", "finished_at", "exception_class_path", "traceback"])
-        kwargs = row.args_kwargs["kwargs"]
-        attempt, kind, user_id = kwargs["attempt"], kwargs["kind"], kwargs["user_id"]
+        kwargs = DBTaskResult.objects.get(pk=row_id).args_kwargs["kwargs"]
+        attempt = kwargs["attempt"]
         if attempt >= settings.EMAIL_MAX_ATTEMPTS:
-            logger.error(
-                "Gave up sending the %s email to user %s after %s attempts: %s",
-                kind,
-                user_id,
-                attempt,
-                reason,
+            delay = None
+        else:
+            if delay is None:
+                delay = min(settings.EMAIL_RETRY_DELAY * 2 ** (attempt - 1), MAX_RETRY_DELAY)
+            send_email.using(run_after=now + timedelta(seconds=delay)).enqueue(
+                **{**kwargs, "attempt": attempt + 1}
             )
-            return
-        if delay is None:
-            delay = min(settings.EMAIL_RETRY_DELAY * 2 ** (attempt - 1), MAX_RETRY_DELAY)
-        send_email.using(run_after=now + timedelta(seconds=delay)).enqueue(
-            **{**kwargs, "attempt": attempt + 1}
+    _log_failure(kwargs, reason, delay)
+
+
+def _log_failure(kwargs, reason, delay):
+    """Log a failed attempt by user id, and whether another one follows (delay) or none."""
+    kind, user_id, attempt = kwargs["kind"], kwargs["user_id"], kwargs["attempt"]
+    if delay is None:
+        logger.error(
+            "Gave up sending the %s email to user %s after %s attempts: %s",
+            kind,
+            user_id,
+            attempt,
+            reason,
         )
+        return
     logger.warning(
         "Could not send the %s email to user %s (attempt %s of %s): %s; next attempt in %gs",
         kind,

@@ -268,3 +268,14 @@ def test_prune_deletes_only_finished_emails_past_retention(
 
     assert "Deleted 5 finished emails." in out.getvalue()
     assert _attempts() == [(1, "READY"), (2, "READY")]
+
+
+def test_a_slow_attempt_failing_after_its_lease_queues_no_second_retry(user, clock, settings):
+    tasks.queue_email("password_reset", user=user, to=user.email)
+    row = _claim_and_abandon()  # still sending, past its lease
+    clock.shift(settings.EMAIL_WORKER_LEASE + 1)
+    tasks.requeue_lost()
+
+    tasks._fail_attempt(row.pk, "SMTPServerDisconnected")  # its send fails at last
+
+    assert _attempts() == [(1, "FAILED"), (2, "READY")]
