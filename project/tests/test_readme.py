@@ -32,12 +32,10 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
 import sys
-import urllib.parse
 from dataclasses import dataclass
 
 import pytest
@@ -203,22 +201,8 @@ def other_processes(processes, env, log):
 @pytest.fixture
 def database_url(tmp_path):
     """A fresh database: a throwaway one on the suite's PostgreSQL server, else SQLite."""
-    suite_url = os.environ.get("DATABASE_URL", "")
-    if not suite_url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'readme.sqlite3'}"
-        return
-    import psycopg
-
-    server = urllib.parse.urlsplit(suite_url)
-    name = f"accounts_readme_{secrets.token_hex(4)}"
-    admin_dsn = server._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with live.fresh_database(tmp_path) as url:
+        yield url
 
 
 def test_readme_keeps_an_executed_walkthrough():
