@@ -38,3 +38,26 @@ class SuperuserFactory(AdminFactory):
 def token_pair(user, client=None):
     """Log the user in as the login service does: a new session and its token pair."""
     return sessions.start(user=user, client=client or Client())
+
+
+def pairs_among_sessions(user, counts=(1, 10)):
+    """Yield a new token pair of the user once they hold each count of sessions, it included.
+
+    For the query counts that must not grow with the number of sessions.
+    """
+    for count in counts:
+        for _ in range(count - 1):
+            token_pair(user)
+        yield token_pair(user)
+
+
+def event_record(event):
+    """What a security event records, for comparing with the expected tuple in one assert."""
+    return (
+        event.type,
+        event.user_id,
+        event.actor_id,
+        event.session_id,
+        event.ip_address,
+        event.user_agent,
+    )

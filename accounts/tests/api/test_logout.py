@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import EventType, SecurityEvent, Session, SessionEndReason
-from accounts.tests.factories import token_pair
+from accounts.tests.factories import event_record, pairs_among_sessions, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +80,14 @@ def test_logout_records_the_event_with_client_and_session(api_client, user):
         HTTP_USER_AGENT="Laptop/1.0",
     )
 
-    event = SecurityEvent.objects.get()
-    assert (event.type, event.user_id, event.actor) == (EventType.LOGOUT, user.pk, None)
-    assert (event.ip_address, event.user_agent) == ("198.51.100.8", "Laptop/1.0")
-    assert event.session_id == Session.objects.get().pk
+    assert event_record(SecurityEvent.objects.get()) == (
+        EventType.LOGOUT,
+        user.pk,
+        None,
+        Session.objects.get().pk,
+        "198.51.100.8",
+        "Laptop/1.0",
+    )
 
 
 def test_logout_ends_every_access_token_of_the_session(api_client, user):
@@ -116,9 +120,6 @@ def test_logout_runs_the_same_queries_whatever_the_number_of_sessions(
     api_client, user, django_assert_num_queries
 ):
     # The session with its user; the compare-and-set UPDATE; the event; savepoints.
-    for sessions in (1, 10):
-        for _ in range(sessions - 1):
-            token_pair(user)
-        pair = token_pair(user)
+    for pair in pairs_among_sessions(user):
         with django_assert_num_queries(5):
             assert api_client.post(URL, {"refresh_token": pair["refresh_token"]}).status_code == 200

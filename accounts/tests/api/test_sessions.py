@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts import jwt
 from accounts.clients import Client
 from accounts.models import EventType, SecurityEvent, Session, SessionEndReason
-from accounts.tests.factories import UserFactory, token_pair
+from accounts.tests.factories import UserFactory, event_record, pairs_among_sessions, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -121,10 +121,9 @@ def test_list_runs_the_same_queries_whatever_the_number_of_sessions(
     api_client, user, django_assert_num_queries
 ):
     # Authentication; the count; the page.
-    for sessions in (1, 10):
-        pairs = [token_pair(user) for _ in range(sessions)]
+    for pair in pairs_among_sessions(user):
         with django_assert_num_queries(3):
-            _bearer(api_client, pairs[0]).get("/user/sessions")
+            _bearer(api_client, pair).get("/user/sessions")
 
 
 # --- DELETE /user/sessions/{id} -------------------------------------------------------
@@ -162,14 +161,14 @@ def test_delete_records_the_event_with_client_and_session(api_client, user):
         f"/user/sessions/{target}", REMOTE_ADDR="198.51.100.8", HTTP_USER_AGENT="Laptop/1.0"
     )
 
-    event = SecurityEvent.objects.get()
-    assert (event.type, event.user, event.actor, event.session_id) == (
+    assert event_record(SecurityEvent.objects.get()) == (
         EventType.SESSION_ENDED,
-        user,
+        user.pk,
         None,
         target,
+        "198.51.100.8",
+        "Laptop/1.0",
     )
-    assert (event.ip_address, event.user_agent) == ("198.51.100.8", "Laptop/1.0")
 
 
 @pytest.mark.parametrize("whose", ["another user's", "unknown", "ended", "malformed"])
@@ -236,24 +235,23 @@ def test_logout_all_records_one_event_naming_the_current_session(api_client, use
         "/user/logout-all", REMOTE_ADDR="198.51.100.8", HTTP_USER_AGENT="Laptop/1.0"
     )
 
-    event = SecurityEvent.objects.get()
-    assert (event.type, event.user, event.actor, event.session_id) == (
+    assert event_record(SecurityEvent.objects.get()) == (
         EventType.LOGOUT_ALL,
-        user,
+        user.pk,
         None,
         _session_id(pair),
+        "198.51.100.8",
+        "Laptop/1.0",
     )
-    assert (event.ip_address, event.user_agent) == ("198.51.100.8", "Laptop/1.0")
 
 
 def test_logout_all_runs_the_same_queries_whatever_the_number_of_sessions(
     api_client, user, django_assert_num_queries
 ):
     # Authentication; ending them (one UPDATE); the event; savepoint, release.
-    for sessions in (1, 10):
-        pairs = [token_pair(user) for _ in range(sessions)]
+    for pair in pairs_among_sessions(user):
         with django_assert_num_queries(5):
-            _bearer(api_client, pairs[0]).post("/user/logout-all")
+            _bearer(api_client, pair).post("/user/logout-all")
 
 
 def test_logout_all_needs_a_login(api_client, db):

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts import jwt, services
 from accounts.models import EventType, SecurityEvent, Session, SessionEndReason
-from accounts.tests.factories import PASSWORD, token_pair
+from accounts.tests.factories import PASSWORD, event_record, pairs_among_sessions, token_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -184,10 +184,14 @@ def test_reuse_is_recorded_with_the_client_and_session(api_client, user):
         HTTP_USER_AGENT="Thief/1.0",
     )
 
-    event = SecurityEvent.objects.get()
-    assert (event.type, event.user_id, event.actor) == (EventType.TOKEN_REUSE, user.pk, None)
-    assert (event.ip_address, event.user_agent) == ("203.0.113.9", "Thief/1.0")
-    assert event.session_id == Session.objects.get().pk
+    assert event_record(SecurityEvent.objects.get()) == (
+        EventType.TOKEN_REUSE,
+        user.pk,
+        None,
+        Session.objects.get().pk,
+        "203.0.113.9",
+        "Thief/1.0",
+    )
 
 
 def test_reuse_is_recorded_once(api_client, user):
@@ -204,10 +208,7 @@ def test_refresh_runs_the_same_queries_whatever_the_number_of_sessions(
     api_client, user, django_assert_num_queries
 ):
     # The session with its user; the compare-and-set UPDATE; savepoint, release.
-    for sessions in (1, 10):
-        for _ in range(sessions - 1):
-            token_pair(user)
-        pair = token_pair(user)
+    for pair in pairs_among_sessions(user):
         with django_assert_num_queries(4):
             assert refresh(api_client, pair["refresh_token"]).status_code == 200
 
@@ -216,10 +217,7 @@ def test_reuse_runs_the_same_queries_whatever_the_number_of_sessions(
     api_client, user, django_assert_num_queries
 ):
     # The session; the failed compare-and-set; ending it; the event; savepoints.
-    for sessions in (1, 10):
-        for _ in range(sessions - 1):
-            token_pair(user)
-        pair = token_pair(user)
+    for pair in pairs_among_sessions(user):
         refresh(api_client, pair["refresh_token"])
         with django_assert_num_queries(6):
             assert refresh(api_client, pair["refresh_token"]).status_code == 401
