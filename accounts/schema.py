@@ -37,7 +37,7 @@ OPERATIONS = {
     ),
     ("POST", "/user/logout"): (
         "Authentication",
-        "Log out: end a refresh token and its access tokens",
+        "Log out: end the session of a refresh token",
     ),
     ("GET", "/user/profile"): ("Profile", "Read your account"),
     ("PUT", "/user/profile"): ("Profile", "Replace your username, email and names"),
