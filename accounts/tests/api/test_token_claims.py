@@ -70,7 +70,7 @@ def test_an_odd_user_id_in_a_refresh_token_is_refused(api_client, victim, case, 
     _assert_nothing_changed(victim)
 
 
-@pytest.mark.parametrize("claim", ["exp", "iat"])
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
 @pytest.mark.parametrize("case", list(claims.ODD_TIMES))
 def test_an_odd_time_in_an_access_token_is_refused(api_client, user, claim, case):
     access = token_pair(user)["access_token"]
@@ -80,10 +80,11 @@ def test_an_odd_time_in_an_access_token_is_refused(api_client, user, claim, case
 
 
 @pytest.mark.parametrize("path", ["/user/token/refresh", "/user/logout"])
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
 @pytest.mark.parametrize("case", list(claims.ODD_TIMES))
-def test_an_odd_expiry_in_a_refresh_token_is_refused(api_client, user, case, path):
+def test_an_odd_time_in_a_refresh_token_is_refused(api_client, user, case, claim, path):
     refresh = token_pair(user)["refresh_token"]
-    forged = claims.resigned(jwt.SessionRefreshToken, refresh, exp=claims.ODD_TIMES[case])
+    forged = claims.resigned(jwt.SessionRefreshToken, refresh, **{claim: claims.ODD_TIMES[case]})
 
     _assert_refused(_spend(api_client, path, forged))
     _assert_nothing_changed(user)
