@@ -21,7 +21,8 @@ from rest_framework.settings import api_settings
 from accounts.schema import EXAMPLES, OPERATIONS, TAGS
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
-DIGITS_PATTERNS = ("^[0-9]+$", r"^\d+$", "^[1-9][0-9]*$")
+# An id in a path: ASCII digits, no leading zero (UserAdminViewSet.lookup_value_regex).
+ID_PATTERN = "^[1-9][0-9]*$"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -221,11 +222,11 @@ class AutoSchema(BaseAutoSchema):
         return lookup in uritemplate.variables(self.path)
 
     def _resolve_path_parameters(self, variables):
-        """Type digit-only path parameters (`[1-9][0-9]*` in the URL) as integers."""
+        """Type id path parameters (`[1-9][0-9]*` in the URL) as positive integers."""
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
-            if parameter["schema"].get("pattern") in DIGITS_PATTERNS:
-                parameter["schema"] = {"type": "integer"}
+            if parameter["schema"].get("pattern") == ID_PATTERN:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters
 
     def _error_response(self, code):

@@ -156,6 +156,8 @@ def test_user_ids_are_typed_integers_and_tokens_and_session_ids_strings(schema):
             ]
             assert parameter["schema"]["type"] == expected, (method, path)
             assert parameter["required"] is True
+            if expected == "integer":  # one spelling: no zero, no leading zeros
+                assert parameter["schema"]["minimum"] == 1, (method, path)
 
 
 @pytest.mark.parametrize(("method", "path"), list(OPERATIONS), ids=_ids())
