@@ -1,4 +1,4 @@
-"""Chunked request bodies, sent raw over a socket to gunicorn and to runserver.
+"""Chunked request bodies: sent raw to gunicorn and to runserver, and through the wrapper.
 
 Under gunicorn a chunked body is read (within DATA_UPLOAD_MAX_MEMORY_SIZE)
 and acts like the same body sent with Content-Length; a longer one is 413
@@ -7,6 +7,7 @@ answer is 411, never a success for a change not made.
 """
 
 import http.client
+import io
 import json
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from django.conf import settings
 
 from accounts.tests.fixtures import ADMIN_PASSWORD
+from project.chunked import ChunkedBodyMiddleware
 from project.tests import live
 
 PASSWORD = "Chunked-Body-Passw0rd"
@@ -240,3 +242,65 @@ def _wait_for_port(port, process):
             return
         time.sleep(0.1)
     raise AssertionError("runserver did not come up")
+
+
+def _through_middleware(body, terminated=True, **environ):
+    """Run ChunkedBodyMiddleware in-process; return (status, what the app saw or the refusal)."""
+    seen, started = {}, []
+
+    def app(environ, start_response):
+        seen["length"] = environ["CONTENT_LENGTH"]
+        seen["body"] = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        start_response("200 OK", [])
+        return [b""]
+
+    environ = {
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": terminated,
+        **environ,
+    }
+    answer = b"".join(ChunkedBodyMiddleware(app)(environ, lambda s, h: started.append(s)))
+    return started[0], seen or json.loads(answer)
+
+
+@pytest.mark.parametrize("size", [0, 1, 9, 10])
+def test_a_body_up_to_the_limit_reaches_the_app_with_its_length(settings, size):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+
+    status, seen = _through_middleware(b"x" * size)
+
+    assert (status, seen) == ("200 OK", {"length": str(size), "body": b"x" * size})
+
+
+@pytest.mark.parametrize("size", [11, 12, 1000])
+def test_a_body_over_the_limit_never_reaches_the_app(settings, size):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+
+    status, answer = _through_middleware(b"x" * size)
+
+    assert status == "413 Request Entity Too Large"
+    assert answer == {"detail": "The request body is too large.", "code": "request_too_large"}
+
+
+def test_with_no_limit_the_whole_body_is_read(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+
+    _status, seen = _through_middleware(b"y" * 5_000_000)
+
+    assert seen["length"] == "5000000"
+
+
+def test_a_body_with_a_length_is_left_alone(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+
+    _status, seen = _through_middleware(b"x" * 3, CONTENT_LENGTH="2")
+
+    assert seen == {"length": "2", "body": b"xx"}
+
+
+def test_a_server_that_does_not_decode_chunks_gets_411():
+    status, answer = _through_middleware(b"{}", terminated=False)
+
+    assert status == "411 Length Required"
+    assert answer["code"] == "length_required"
