@@ -53,7 +53,10 @@ class DeliveryFailed(Exception):
 def queue_email(kind, *, user, to):
     """Put an email of this kind (a key of mail.KINDS) for `user` at address `to` in the outbox.
 
-    Call it inside the transaction of the change that causes the email.
+    Call it inside the transaction of the change that causes the email. `to`
+    is the address as it is now: a link email's composer drops the email if
+    the address no longer applies when it is sent; a notice to an address
+    being replaced (email change) goes to `to` whatever happened since.
     """
     if kind not in mail.KINDS:
         raise ValueError(f"Unknown email kind {kind!r}")
