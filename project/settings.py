@@ -130,7 +130,8 @@ else:
         # on every request (DB_CONN_MAX_AGE=0).
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Reused connections are checked before use: after a database restart the
-    # next request reconnects by itself.
+    # next request reconnects by itself (project.postgresql: without a query
+    # unless the server has closed the connection).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, reading timestamps with psycopg's C loader.
+"""Django's PostgreSQL backend: timestamps read by psycopg's C loader, health checks
+without a round trip.
 
 Django loads every `timestamptz` through a Python subclass of psycopg's
 loader, to stamp each value with the connection's time zone. A Python
@@ -10,11 +11,23 @@ USE_TZ (and no TIME_ZONE for the database, as here), psycopg's C loader already
 returns exactly what Django's would, aware datetimes with
 tzinfo=datetime.timezone.utc, so each cursor gets the C loader back.
 With any other time zone, Django's loader stays.
+
+CONN_HEALTH_CHECKS makes Django send `SELECT 1` on a reused connection at
+the start of every request, so that a connection the server closed (a
+restart, a failover) is replaced before it fails the request: one more
+round trip and one more query per request for PostgreSQL to parse and run.
+A server that closes a connection says so on its socket (a final error
+message, then end of file), which then polls readable; an idle connection
+that is alive has nothing to read. So the check polls the socket first,
+with no wait, and only when something is there does Django's `SELECT 1`
+decide whether to reconnect. psycopg's pool keeps its own checks.
 """
 
 import datetime
+import select
 
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.base import Database
 from psycopg import adapters, postgres
 from psycopg.pq import Format
 
@@ -30,3 +43,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.timezone is datetime.UTC:
             cursor.adapters.register_loader(TIMESTAMPTZ_OID, PSYCOPG_LOADER)
         return cursor
+
+    def close_if_health_check_failed(self):
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and not self.pool
+            and not self._server_spoke()
+        ):
+            self.health_check_done = True  # an idle live connection: no query needed
+            return
+        super().close_if_health_check_failed()
+
+    def _server_spoke(self):
+        """Whether the server sent anything to this idle connection (or it is gone)."""
+        try:
+            readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
+        except (OSError, ValueError, Database.Error):
+            return True
+        return bool(readable)

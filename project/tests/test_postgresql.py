@@ -1,7 +1,8 @@
-"""project.postgresql: Django's PostgreSQL backend with psycopg's C timestamp loader."""
+"""project.postgresql: Django's PostgreSQL backend, its timestamp loader and health checks."""
 
 import copy
 import datetime
+import select
 import zoneinfo
 
 import pytest
@@ -62,3 +63,51 @@ def test_another_database_time_zone_keeps_djangos_loader():
     assert loader is not PSYCOPG_LOADER
     assert values == TIMESTAMPS[:-1]
     assert values[0].tzinfo == zoneinfo.ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def own_connection():
+    """A second, persistent connection with health checks, as a gunicorn worker has."""
+    settings_dict = copy.deepcopy(connection.settings_dict)
+    assert settings_dict["CONN_HEALTH_CHECKS"]
+    wrapper = DatabaseWrapper(settings_dict, alias="own")
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()
+
+
+def _backend_pid(wrapper):
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _new_request(wrapper):
+    """What Django does to a reused connection at the start of a request."""
+    wrapper.health_check_done = False
+    wrapper.close_if_health_check_failed()
+
+
+def test_a_live_connection_passes_its_health_check_without_a_query(own_connection, monkeypatch):
+    pid = _backend_pid(own_connection)
+    queried = []
+    monkeypatch.setattr(DatabaseWrapper, "is_usable", lambda self: queried.append(1) or True)
+
+    _new_request(own_connection)
+
+    assert queried == []
+    assert own_connection.health_check_done
+    assert _backend_pid(own_connection) == pid
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(own_connection):
+    pid = _backend_pid(own_connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    # The server's goodbye reaches the socket (a bounded wait for it, not a sleep).
+    select.select([own_connection.connection.fileno()], [], [], 5)
+
+    _new_request(own_connection)
+
+    assert own_connection.connection is None  # closed: the next use reconnects
+    assert _backend_pid(own_connection) != pid
