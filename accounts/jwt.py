@@ -13,10 +13,12 @@ blacklist on every read. The session row (accounts.sessions) is the
 revocation state instead, so neither is needed.
 """
 
+import functools
 import re
+from datetime import UTC, datetime
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendExpiredToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
@@ -72,6 +74,60 @@ class _StrictClaims:
 
 class SessionAccessToken(_StrictClaims, AccessToken):
     """An access token of one session (SIMPLE_JWT's AUTH_TOKEN_CLASSES)."""
+
+    def get_token_backend(self):
+        return _remembering(super().get_token_backend())
+
+
+# Access tokens whose signature each process remembers having verified.
+VERIFIED_TOKENS_KEPT = 4096
+
+
+@functools.cache
+def _remembering(backend):
+    return _RememberingBackend(backend)
+
+
+class _RememberingBackend:
+    """SimpleJWT's token backend, remembering the access tokens it has verified.
+
+    Verifying a token (PyJWT checks its base64 character by character, then
+    the HMAC and the JSON) costs an authenticated request more CPU than any
+    other step of ours. What it verifies never changes for a given token
+    and key, so the payload of a token verified once is kept (a bounded LRU
+    per process: a cache of a pure function, not state that instances
+    share) and only its expiry is checked again on each use, as PyJWT checks
+    it. A token that fails is never kept; the key, algorithm, audience and
+    issuer are part of the cache key. What does change (the session's end,
+    the password, the account) is read from the database on every request
+    (accounts.authentication).
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def decode(self, token, verify=True):
+        backend = self.backend
+        if not verify or backend.jwks_client is not None:
+            return backend.decode(token, verify)
+        settings = (backend.signing_key, backend.verifying_key, backend.algorithm)
+        try:
+            payload = _verified(backend, token, settings, backend.audience, backend.issuer)
+        except TypeError:  # a list of audiences: not a cache key
+            return backend.decode(token, verify)
+        # PyJWT's own expiry check (jwt.api_jwt), with the backend's leeway.
+        now = datetime.now(tz=UTC).timestamp()
+        if "exp" in payload and int(payload["exp"]) <= now - backend.get_leeway().total_seconds():
+            raise TokenBackendExpiredToken(_("Token is expired"))
+        return dict(payload)
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _verified(backend, token, settings, audience, issuer):
+    return backend.decode(token, verify=True)
 
 
 class SessionRefreshToken(_StrictClaims, Token):
