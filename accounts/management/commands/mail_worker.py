@@ -12,7 +12,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
@@ -39,6 +39,6 @@ def _watch_lost():
         close_old_connections()
         try:
             tasks.requeue_lost()
-        except DatabaseError as exc:  # database away for a moment: try again later
+        except Exception as exc:  # e.g. the database away for a moment: the thread must live on
             logger.warning("Could not look for lost emails: %s", type(exc).__name__)
         time.sleep(settings.EMAIL_WORKER_LEASE / 2)
