@@ -147,6 +147,19 @@ class Server:
     def call(self, method, path, body=None, token=None, headers=None):
         return call(method, self.url + path, body, token, headers)
 
+    def register(self, username, password):
+        """Register `username` (email `<username>@example.com`); return the new id."""
+        body = {"username": username, "email": f"{username}@example.com", "password": password}
+        response = self.call("POST", "/user/register", body)
+        assert response.status == 201, response.text
+        return response.json()["user"]["id"]
+
+    def log_in(self, username, password):
+        """Log in; return the token pair."""
+        response = self.call("POST", "/user/login", {"username": username, "password": password})
+        assert response.status == 200, response.text
+        return response.json()
+
 
 @contextlib.contextmanager
 def gunicorn(env, workers=1, log_dir=None):

@@ -51,16 +51,11 @@ def chunked_request(url, method, path, body, token=None, chunk_size=7, extra=b""
 
 
 def _register(app, username):
-    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
-    answer = app.call("POST", "/user/register", body)
-    assert answer.status == 201, answer.text
-    return answer.json()["user"]["id"]
+    return app.register(username, PASSWORD)
 
 
 def _login(app, username, password=PASSWORD):
-    answer = app.call("POST", "/user/login", {"username": username, "password": password})
-    assert answer.status == 200, answer.text
-    return answer.json()["access_token"]
+    return app.log_in(username, password)["access_token"]
 
 
 @pytest.fixture(scope="module")

@@ -82,16 +82,11 @@ def instances(database_url, shared_redis, tmp_path_factory):
 
 
 def _register(app, username):
-    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
-    response = app.call("POST", "/user/register", body)
-    assert response.status == 201, response.text
-    return response.json()["user"]["id"]
+    return app.register(username, PASSWORD)
 
 
 def _login(app, username, password=PASSWORD):
-    response = app.call("POST", "/user/login", {"username": username, "password": password})
-    assert response.status == 200, response.text
-    return response.json()
+    return app.log_in(username, password)
 
 
 def test_login_failures_on_both_instances_count_towards_one_limit(instances):
