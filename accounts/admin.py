@@ -114,7 +114,10 @@ class UserAdmin(auth_admin.UserAdmin):
     change_password_form = PasswordChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (
+            _("Personal info"),
+            {"fields": ("first_name", "last_name", "email", "email_verified", "pending_email")},
+        ),
         (_("Role and status"), {"fields": ("role", "is_active", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "created_at", "updated_at")}),
     )
@@ -133,7 +136,16 @@ class UserAdmin(auth_admin.UserAdmin):
             },
         ),
     )
-    readonly_fields = ("role", "is_superuser", "last_login", "created_at", "updated_at")
+    # Verification is the owner's to prove (a link), never an admin's to set.
+    readonly_fields = (
+        "role",
+        "is_superuser",
+        "email_verified",
+        "pending_email",
+        "last_login",
+        "created_at",
+        "updated_at",
+    )
     list_display = (
         "username",
         "email",

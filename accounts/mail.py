@@ -45,8 +45,8 @@ def duration(seconds):
 
 
 def password_reset_link(token):
-    """Return the absolute reset link; the host comes from settings, never from a request."""
-    return f"{settings.PUBLIC_BASE_URL}/user/reset-password/{token}"
+    """Return the reset link: PASSWORD_RESET_URL with the token; never from a request's host."""
+    return settings.PASSWORD_RESET_URL.replace("{token}", token)
 
 
 def password_reset(user, to):
@@ -62,4 +62,43 @@ def password_reset(user, to):
     return render("password_reset", context, to)
 
 
-KINDS = {"password_reset": password_reset}
+def verification_link(token):
+    """Return the verification link: EMAIL_VERIFY_URL with the token."""
+    return settings.EMAIL_VERIFY_URL.replace("{token}", token)
+
+
+def email_verification(user, to):
+    """Compose the verification email, or None if the address `to` no longer needs one."""
+    # A pending change takes over: the account's link now confirms the new address.
+    applies = not user.email_verified and user.pending_email is None and user.email == to
+    return _verification(user, to, "email_verification") if applies else None
+
+
+def email_change(user, to):
+    """Compose the link confirming a change to `to`, or None if that change is not pending."""
+    applies = user.pending_email == to
+    return _verification(user, to, "email_change") if applies else None
+
+
+def email_change_notice(user, to):
+    """Tell the old address `to` that a change was asked for: no link, nothing to check."""
+    return render("email_change_notice", {"user": user}, to)
+
+
+def _verification(user, to, name):
+    if not user.is_active:
+        return None
+    context = {
+        "user": user,
+        "link": verification_link(tokens.make_verification_token(user)),
+        "valid_for": duration(settings.EMAIL_VERIFICATION_TIMEOUT),
+    }
+    return render(name, context, to)
+
+
+KINDS = {
+    "password_reset": password_reset,
+    "email_verification": email_verification,
+    "email_change": email_change,
+    "email_change_notice": email_change_notice,
+}

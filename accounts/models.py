@@ -40,6 +40,21 @@ class User(AbstractUser):
     """An account: Django's user plus the original service's role and timestamps."""
 
     email = models.EmailField(_("email address"), max_length=254)
+    email_verified = models.BooleanField(
+        _("email verified"),
+        default=False,
+        # Also for rows inserted outside the ORM (bulk loads, raw SQL).
+        db_default=False,
+        help_text=_("The owner followed a verification link sent to this address."),
+    )
+    # Null, not "", when no change waits for confirmation: the API shows null.
+    pending_email = models.EmailField(  # noqa: DJ001
+        _("pending email address"),
+        max_length=254,
+        null=True,
+        blank=True,
+        help_text=_("A new address waiting for its owner to follow the link sent there."),
+    )
     role = models.CharField(_("role"), max_length=5, choices=Role.choices, default=Role.USER)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -7,6 +7,8 @@ restates a rule. State checks that are not about who acts ("already an
 admin", "never the last active admin") live in the services.
 """
 
+from django.conf import settings
+
 from accounts.models import Role
 
 
@@ -45,3 +47,8 @@ def can_grant_admin(actor, target) -> bool:
 def can_revoke_admin(actor, target) -> bool:
     """Let only superusers take the ADMIN role away, themselves included."""
     return can_manage_users(actor) and actor.is_superuser
+
+
+def can_log_in(user) -> bool:
+    """Hold back logins of unverified addresses when EMAIL_VERIFICATION is mandatory."""
+    return user.email_verified or settings.EMAIL_VERIFICATION != "mandatory"

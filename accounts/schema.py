@@ -52,6 +52,18 @@ OPERATIONS = {
     ("GET", "/user/sessions"): ("Sessions", "List your live sessions"),
     ("DELETE", "/user/sessions/{id}"): ("Sessions", "End one of your sessions"),
     ("POST", "/user/logout-all"): ("Sessions", "Log out of all your sessions"),
+    ("GET", "/user/verify-email/{token}"): (
+        "Email verification",
+        "Open a verification link: a page with a button",
+    ),
+    ("POST", "/user/verify-email/{token}"): (
+        "Email verification",
+        "Verify an address (or confirm an email change) with its link",
+    ),
+    ("POST", "/user/resend-verification"): (
+        "Email verification",
+        "Ask for a new verification link by email",
+    ),
     ("GET", "/api/user"): ("Admin: users", "List, search and filter accounts"),
     ("GET", "/api/user/{id}"): ("Admin: users", "Read an account"),
     ("PUT", "/api/user/{id}"): (
@@ -76,6 +88,8 @@ USER_EXAMPLE = {
     "id": 1,
     "username": "user1",
     "email": "user1@example.com",
+    "email_verified": True,
+    "pending_email": None,
     "first_name": "User",
     "last_name": "One",
     "role": "USER",

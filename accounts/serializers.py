@@ -55,6 +55,13 @@ class UserSerializer(serializers.Serializer):
         max_length=254,
         validators=[_unique_ci(_("A user with that email already exists."))],
     )
+    email_verified = serializers.BooleanField(read_only=True)
+    pending_email = serializers.EmailField(
+        read_only=True,
+        allow_null=True,
+        help_text="A new address waiting for confirmation through the link sent there, "
+        "else null; `email` changes once it is confirmed.",
+    )
     first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
     last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
@@ -161,23 +168,47 @@ class ResetRequestedSerializer(serializers.Serializer):
     message = StrictCharField()
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
-    """A new password for the account a reset link was made for.
+class ResendVerificationSerializer(PasswordResetRequestSerializer):
+    """The address that should get a new verification link."""
 
-    The link's token comes in the context; a `token` in the body (the original
-    service's shape) must equal it. The link itself, and the password against
-    the link's user, are checked by services.password_reset_complete(), so a
-    weak password never spends the link.
+
+class VerificationRequestedSerializer(ResetRequestedSerializer):
+    """The one answer to every well-formed request for a new verification link."""
+
+
+class LinkTokenSerializer(serializers.Serializer):
+    """A post to an emailed link, whose token comes in the context.
+
+    A `token` in the body (the original service's shape for resets) is
+    accepted and must equal the link's.
     """
 
     default_error_messages = {
         "token_mismatch": _("The token in the body does not match the one in the link."),
-        "password_mismatch": _("The two passwords do not match."),
     }
 
     token = StrictCharField(
         required=False, max_length=512, help_text="Optional; must equal the token in the URL."
     )
+
+    def validate_token(self, value):
+        if value != self.context["token"]:
+            raise serializers.ValidationError(
+                self.error_messages["token_mismatch"], code="token_mismatch"
+            )
+        return value
+
+
+class PasswordResetConfirmSerializer(LinkTokenSerializer):
+    """A new password for the account a reset link was made for.
+
+    The link itself, and the password against the link's user, are checked
+    by services.password_reset_complete(), so a weak password never spends
+    the link.
+    """
+
+    default_error_messages = {"password_mismatch": _("The two passwords do not match.")}
+
     new_password = StrictCharField(
         max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"}
     )
@@ -191,10 +222,6 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         token = self.context["token"]
-        if attrs.get("token", token) != token:
-            raise serializers.ValidationError(
-                {"token": [self.error_messages["token_mismatch"]]}, code="token_mismatch"
-            )
         password = attrs["new_password"]
         if attrs.get("new_password_confirm", password) != password:
             raise serializers.ValidationError(

@@ -3,6 +3,7 @@ management commands call these functions and nothing else writes users."""
 
 import re
 
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import update_last_login
@@ -95,18 +96,29 @@ def _apply(user, fields):
     return changed
 
 
+@transaction.atomic
 def user_register(*, username, email, password, first_name="", last_name=""):
-    """Create an account with the USER role, whatever the caller asked for."""
-    return _create(
+    """Create an account with the USER role, whatever the caller asked for.
+
+    Unless EMAIL_VERIFICATION is none, a verification link goes to the address.
+    """
+    user = _create(
         User(username=username, email=email, first_name=first_name, last_name=last_name),
         password,
     )
+    if _verifying():
+        tasks.queue_email("email_verification", user=user, to=user.email)
+    return user
 
 
 def admin_create(*, username, email, password, first_name="", last_name=""):
-    """Create an ADMIN who is also a superuser: the installation's owner."""
+    """Create an ADMIN who is also a superuser: the installation's owner, verified.
+
+    Whoever runs `createadmin` holds the installation, address included: a
+    mandatory verification must not lock its first admin out.
+    """
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-    user.role, user.is_superuser = Role.ADMIN, True
+    user.role, user.is_superuser, user.email_verified = Role.ADMIN, True, True
     return _create(user, password)
 
 
@@ -115,13 +127,29 @@ def _create(user, password):
     return _save(user)
 
 
-def user_update(*, user, **fields):
-    """Change a user's identity, names or active flag, writing only what changed.
+def user_update(*, user, client=None, **fields):
+    """Change a user's own identity or names, writing only what changed.
 
-    The caller's copy of the user may be stale (the profile view has the one
-    loaded when the request authenticated).
+    A new email waits as `pending_email` for the link sent to it (a notice
+    goes to the current address) unless EMAIL_VERIFICATION is none, where it
+    applies at once, unverified. Sending the current address leaves a
+    pending change as it is. The caller's copy of the user may be stale (the
+    profile view has the one loaded when the request authenticated).
     """
-    _apply(user, fields)
+    email = User.objects.normalize_email(fields.pop("email", user.email))
+    if email == user.email:
+        _apply(user, fields)
+        return user
+    with transaction.atomic():
+        if not _verifying():
+            _apply(user, {**fields, **_new_address(email)})
+            events.record(EventType.EMAIL_CHANGED, user=user, client=client)
+            return user
+        address = user.email
+        _apply(user, {**fields, "pending_email": email})
+        events.record(EventType.EMAIL_CHANGE_REQUESTED, user=user, client=client)
+        tasks.queue_email("email_change", user=user, to=email)
+        tasks.queue_email("email_change_notice", user=user, to=address)
     return user
 
 
@@ -140,6 +168,7 @@ def user_change_password(*, user, password):
 # so that no caller's transaction can roll that back.
 
 INVALID_CREDENTIALS = _("Invalid username or password.")
+EMAIL_NOT_VERIFIED = _("Verify your email address first: follow the link sent to it.")
 SESSION_NOT_FOUND = _("No Session matches the given query.")
 
 
@@ -150,6 +179,8 @@ def user_login(*, username, password, client):
     user = authenticate(username=username, password=password)
     if user is None:
         raise Unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
+    if not policies.can_log_in(user):
+        raise NotAllowed(EMAIL_NOT_VERIFIED, code="email_not_verified")
     with transaction.atomic():
         # last_login also ends any password-reset link sent before this login.
         update_last_login(None, user)
@@ -250,12 +281,17 @@ def _keep_an_active_admin(target, rows):
 
 
 @transaction.atomic
-def user_admin_update(*, actor, user, **fields):
+def user_admin_update(*, actor, user, client=None, **fields):
     """Change an account's identity, names or active flag on an admin's behalf."""
     actor, target, rows = _lock_for_admin_write(actor=actor, user=user)
     _authorize(policies.can_update_user, actor, target)
     if fields.get("is_active") is False:
         _keep_an_active_admin(target, rows)
+    email = User.objects.normalize_email(fields.get("email", target.email))
+    if email != target.email:
+        # The admin's word sets the address, but proves no one can read it.
+        fields = {**fields, **_new_address(email)}
+        events.record(EventType.EMAIL_CHANGED, user=target, client=client, actor=actor)
     changed = _apply(target, fields)
     # Recorded even when nothing changed, as the admin site records a save.
     audit.admin_action(
@@ -384,4 +420,64 @@ def password_reset_complete(*, token, password):
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     sessions.end_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
+    return user
+
+
+# --- Email verification ------------------------------------------------------------
+
+
+def _verifying():
+    return settings.EMAIL_VERIFICATION != "none"
+
+
+def _new_address(email):
+    """The fields of an address set without proof: unverified, no change pending."""
+    return {"email": email, "email_verified": False, "pending_email": None}
+
+
+def email_verification_resend(*, email):
+    """Send a new link to the active, unverified account with this address, if there is one.
+
+    The caller answers the same whatever happens here: one indexed query
+    either way. An account with an email change pending gets nothing here:
+    its link goes to the new address, and sending that address to the
+    profile again sends a new one.
+    """
+    if not _verifying():
+        return
+    user = User.objects.filter(
+        email__iexact=email, is_active=True, email_verified=False, pending_email__isnull=True
+    ).first()
+    if user is not None:
+        tasks.queue_email("email_verification", user=user, to=user.email)
+
+
+def email_verification_user(*, token, for_update=False):
+    """Return the active account a verification link is for; a bad, used or expired one is a 400."""
+    queryset = User.objects.select_for_update() if for_update else None
+    user = tokens.user_for_verification_token(token, queryset)
+    if user is None:
+        raise ValidationError(
+            {"token": [tokens.INVALID_VERIFICATION_MESSAGE]}, code="invalid_token"
+        )
+    return user
+
+
+@transaction.atomic
+def email_verify(*, token, client=None):
+    """Follow a verification link: verify the address, or apply the pending change.
+
+    The row is locked and the link checked again, so two requests racing
+    with one link cannot both succeed. If another account took the pending
+    address meanwhile, the unique index refuses it (400 on `email`).
+    """
+    user = email_verification_user(token=token, for_update=True)
+    if user.pending_email:
+        user.email, user.pending_email, user.email_verified = user.pending_email, None, True
+        _save(user, update_fields=["email", "pending_email", "email_verified", "updated_at"])
+        events.record(EventType.EMAIL_CHANGED, user=user, client=client)
+    else:
+        user.email_verified = True
+        _save(user, update_fields=["email_verified", "updated_at"])
+        events.record(EventType.EMAIL_VERIFIED, user=user, client=client)
     return user

@@ -42,15 +42,13 @@ class LoginFailureThrottle(SimpleRateThrottle):
             self.cache.set(self.key, self.history, self.duration)
 
 
-class PasswordResetEmailThrottle(SimpleRateThrottle):
-    """Limit password-reset requests per email address.
+class EmailAddressThrottle(SimpleRateThrottle):
+    """Limit requests per email address in the body (the subclass's scope names the flow).
 
     Every address counts alike, with or without an account, so a 429 says
     nothing about which addresses have one. The key is a keyed hash: the
     cache never holds an address.
     """
-
-    scope = "password_reset_email"
 
     def get_cache_key(self, request, view):
         email = request.data.get("email") if hasattr(request.data, "get") else None
@@ -60,3 +58,15 @@ class PasswordResetEmailThrottle(SimpleRateThrottle):
         email = email.strip().upper().encode("utf-8", "surrogatepass")
         ident = salted_hmac(self.scope, email).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PasswordResetEmailThrottle(EmailAddressThrottle):
+    """Limit password-reset requests per email address."""
+
+    scope = "password_reset_email"
+
+
+class VerificationEmailThrottle(EmailAddressThrottle):
+    """Limit requests for a new verification link per email address."""
+
+    scope = "resend_verification_email"

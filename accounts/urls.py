@@ -1,7 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from accounts.views import auth, password_reset, profile, sessions, users
+from accounts.views import auth, password_reset, profile, sessions, users, verification
 
 
 def route(path, view, name):
@@ -29,6 +29,16 @@ urlpatterns = [
         "user/reset-password/(?P<token>[^/]+)",
         password_reset.PasswordResetConfirmView,
         "reset-password",
+    ),
+    route(
+        "user/verify-email/(?P<token>[^/]+)",
+        verification.VerifyEmailView,
+        "verify-email",
+    ),
+    route(
+        "user/resend-verification",
+        verification.ResendVerificationView,
+        "resend-verification",
     ),
 ]
 

@@ -33,7 +33,7 @@ DEPENDENCY_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, Red
 # Pages that only ever answer in HTML, errors included.
 HTML_PREFIXES = ("/admin/", "/api-auth/", "/swagger-ui", "/redoc")
 # Pages that answer in HTML to a browser and in JSON to an API client.
-BROWSER_PAGE_PREFIXES = ("/user/reset-password/",)
+BROWSER_PAGE_PREFIXES = ("/user/reset-password/", "/user/verify-email/")
 
 
 class ServiceUnavailable(exceptions.APIException):

@@ -6,6 +6,7 @@ the service refuses to start without a real SECRET_KEY.
 """
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -160,6 +161,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# none: addresses are never verified, a new one applies at once; optional:
+# links are sent and email changes wait for confirmation; mandatory: also no
+# login before the address is verified.
+EMAIL_VERIFICATION = env.str("EMAIL_VERIFICATION", default="optional")
+if EMAIL_VERIFICATION not in ("none", "optional", "mandatory"):
+    raise ImproperlyConfigured("EMAIL_VERIFICATION must be none, optional or mandatory.")
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)
+# The links in emails: {token} is replaced by the token, so a frontend can
+# take them. The defaults are this service's own pages.
+PASSWORD_RESET_URL = env.str(
+    "PASSWORD_RESET_URL", default=f"{PUBLIC_BASE_URL}/user/reset-password/{{token}}"
+)
+EMAIL_VERIFY_URL = env.str(
+    "EMAIL_VERIFY_URL", default=f"{PUBLIC_BASE_URL}/user/verify-email/{{token}}"
+)
+for _name in ("PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"):
+    if not re.fullmatch(r"https?://[^\s{}]+\{token\}[^\s{}]*", vars()[_name]):
+        raise ImproperlyConfigured(
+            f"{_name} must be an absolute http(s) URL containing {{token}} once, "
+            "e.g. https://app.example.com/verify?token={token}."
+        )
 # Days a security event is kept before `manage.py prune` deletes it.
 SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=90)
 
@@ -215,6 +237,14 @@ REST_FRAMEWORK = {
         # an hour leaves room for a few people behind one address and matches
         # how many links an address may ask for.
         "password_reset_confirm": env.str("THROTTLE_PASSWORD_RESET_CONFIRM", default="20/hour"),
+        # As for reset requests: each may send an email.
+        "resend_verification_email": env.str(
+            "THROTTLE_RESEND_VERIFICATION_EMAIL", default="3/hour"
+        ),
+        "resend_verification": env.str("THROTTLE_RESEND_VERIFICATION", default="20/hour"),
+        # A post to a verification link reads and writes one row; a person
+        # posts once or twice, but a frontend behind one address may post for many.
+        "email_verify": env.str("THROTTLE_EMAIL_VERIFY", default="20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -154,3 +154,10 @@ def gunicorn_app(tmp_path_factory):
         live.manage({**env, **admin}, "createadmin", "--noinput")
         with live.gunicorn(env, log_dir=directory) as server:
             yield server
+
+
+def use_public_base_url(settings, url):
+    """Serve at `url`: PUBLIC_BASE_URL and the link templates settings.py derives from it."""
+    settings.PUBLIC_BASE_URL = url
+    settings.PASSWORD_RESET_URL = f"{url}/user/reset-password/{{token}}"
+    settings.EMAIL_VERIFY_URL = f"{url}/user/verify-email/{{token}}"

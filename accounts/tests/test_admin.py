@@ -408,3 +408,33 @@ def test_admin_site_lists_the_mail_queue_for_superusers(client, superuser, user)
 
     assert response.status_code == 200
     assert "send_email" in response.content.decode()
+
+
+# --- Email verification on the admin site ---------------------------------------------------
+
+
+def test_change_page_shows_the_verification_state_read_only(site):
+    browser, _, target = site("admin", "user")
+    User.objects.filter(pk=target.pk).update(pending_email="waiting@example.com")
+
+    page = browser.get(change_url(target)).content.decode()
+
+    assert "waiting@example.com" in page
+    assert 'name="email_verified"' not in page
+    assert 'name="pending_email"' not in page
+
+
+def test_email_changed_on_the_admin_site_applies_at_once_unverified(site):
+    browser, actor, target = site("admin", "user")
+    User.objects.filter(pk=target.pk).update(email_verified=True)
+
+    response = browser.post(change_url(target), change_form(target, email="site-new@example.com"))
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.email, target.email_verified, target.pending_email) == (
+        "site-new@example.com",
+        False,
+        None,
+    )
+    assert target.security_events.get().actor == actor

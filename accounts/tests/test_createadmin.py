@@ -34,6 +34,7 @@ def test_noinput_creates_admin_superuser_from_environment(admin_env, capsys):
     assert (user.role, user.is_superuser, user.is_staff) == (Role.ADMIN, True, True)
     assert (user.email, user.first_name, user.last_name) == ("owner@example.com", "Olive", "Owner")
     assert user.check_password("Correct-Horse-42")
+    assert (user.email_verified, user.pending_email) == (True, None)
     assert "Admin 'owner' created." in capsys.readouterr().out
 
 

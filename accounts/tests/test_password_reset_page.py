@@ -14,7 +14,7 @@ import pytest
 
 from accounts import tokens
 from accounts.tests.factories import PASSWORD, UserFactory
-from accounts.tests.fixtures import browser_page
+from accounts.tests.fixtures import browser_page, use_public_base_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +47,7 @@ def _choose_password(page, password, confirmation=None):
 def test_emailed_link_opens_a_page_that_resets_the_password(
     live_server, smtp_server, run_mail_worker, settings, chromium_path
 ):
-    settings.PUBLIC_BASE_URL = live_server.url
+    use_public_base_url(settings, live_server.url)
     user = UserFactory(email="reader@example.com")
     username = user.username
 

@@ -80,7 +80,9 @@ def test_policy_matrix(rule, actor_kind, target_kind):
 
 def test_every_rule_is_in_the_table():
     rules = {
-        name for name in dir(policies) if name.startswith("can_") and name != "can_manage_users"
+        name
+        for name in dir(policies)
+        if name.startswith("can_") and name not in ("can_manage_users", "can_log_in")
     }
     assert rules == set(RULES)
 
@@ -104,3 +106,19 @@ def test_anonymous_may_do_nothing(rule):
 )
 def test_only_admins_manage_users(kind, expected):
     assert policies.can_manage_users(_account(kind, pk=1)) is expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "verified", "expected"),
+    [
+        ("none", False, True),
+        ("optional", False, True),
+        ("mandatory", False, False),
+        ("mandatory", True, True),
+    ],
+)
+def test_unverified_addresses_log_in_unless_verification_is_mandatory(
+    settings, mode, verified, expected
+):
+    settings.EMAIL_VERIFICATION = mode
+    assert policies.can_log_in(User(email_verified=verified)) is expected

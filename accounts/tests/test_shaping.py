@@ -63,6 +63,8 @@ def test_the_user_objects_columns_leave_out_the_password():
         "id",
         "username",
         "email",
+        "email_verified",
+        "pending_email",
         "first_name",
         "last_name",
         "role",

@@ -109,3 +109,89 @@ def test_tampered_token_is_refused(user):
 )
 def test_garbage_token_is_refused(user, token):
     assert tokens.user_for_reset_token(token) is None
+
+
+# --- Verification tokens ---------------------------------------------------------------
+
+
+def test_verification_token_names_its_user_and_is_url_safe(user):
+    token = tokens.make_verification_token(user)
+
+    assert tokens.user_for_verification_token(token) == user
+    uid, _django_token = token.split(".")
+    assert uid == _b64(str(user.pk))
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def test_verification_and_reset_tokens_are_salted_apart(user):
+    reset, verification = tokens.make_reset_token(user), tokens.make_verification_token(user)
+
+    assert reset != verification
+    assert tokens.user_for_verification_token(reset) is None
+    assert tokens.user_for_reset_token(verification) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "another@example.com"),
+        ("email_verified", True),
+        ("pending_email", "pending@example.com"),
+    ],
+)
+def test_verification_token_dies_when_the_address_or_its_state_changes(user, field, value):
+    token = tokens.make_verification_token(user)
+    setattr(user, field, value)
+    user.save()
+
+    assert tokens.user_for_verification_token(token) is None
+
+
+def test_verification_token_dies_when_a_newer_change_replaces_the_pending_one(user):
+    user.pending_email = "first@example.com"
+    user.save()
+    token = tokens.make_verification_token(user)
+    user.pending_email = "second@example.com"
+    user.save()
+
+    assert tokens.user_for_verification_token(token) is None
+
+
+def test_verification_token_survives_a_login_and_a_password_change(user):
+    token = tokens.make_verification_token(user)
+    update_last_login(None, user)
+    user.set_password("Another-Pass-99")
+    user.save()
+
+    assert tokens.user_for_verification_token(token) == user
+
+
+def test_verification_token_expires_after_its_own_timeout(user, settings):
+    settings.EMAIL_VERIFICATION_TIMEOUT = 7200
+    settings.PASSWORD_RESET_TIMEOUT = 60
+    token = tokens.make_verification_token(user)
+    with time_machine.travel(timezone.now() + timedelta(seconds=7190)):
+        assert tokens.user_for_verification_token(token) == user
+    with time_machine.travel(timezone.now() + timedelta(seconds=7210)):
+        assert tokens.user_for_verification_token(token) is None
+
+
+def test_verification_token_signed_with_a_fallback_secret_still_works(user, settings):
+    token = tokens.make_verification_token(user)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another-secret-" + "x" * 50
+
+    assert tokens.user_for_verification_token(token) == user
+
+
+def test_tampered_verification_token_is_refused(user):
+    token = tokens.make_verification_token(user)
+    tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
+    assert tokens.user_for_verification_token(tampered) is None
+
+
+@pytest.mark.parametrize(
+    "token", ["", "garbage", ".", "MQ.", "MQ.abc", "MQ.zz-", "MQ.-abc", "MQ." + "a" * 5000, None, 3]
+)
+def test_garbage_verification_token_is_refused(user, token):
+    assert tokens.user_for_verification_token(token) is None

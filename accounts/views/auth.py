@@ -102,6 +102,12 @@ class LoginView(PublicAPIView):
                 "Wrong password, unknown user or inactive account: always the same answer.",
                 {"detail": "Invalid username or password.", "code": "invalid_credentials"},
             ),
+            403: error_response(
+                403,
+                "The right password, but EMAIL_VERIFICATION is mandatory and the account's "
+                "email is not verified yet (POST /user/resend-verification sends a new link).",
+                {"detail": str(services.EMAIL_NOT_VERIFIED), "code": "email_not_verified"},
+            ),
         },
         examples=[
             OpenApiExample(

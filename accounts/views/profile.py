@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.clients import client_from_request
 from accounts.schema import USER_EXAMPLE
 from accounts.serializers import (
     ChangePasswordSerializer,
@@ -26,11 +27,27 @@ _PROFILE_UPDATE_EXAMPLE = OpenApiExample(
 )
 
 
-@extend_schema_view(
-    get=extend_schema(examples=[_PROFILE_EXAMPLE]),
-    put=extend_schema(examples=[_PROFILE_UPDATE_EXAMPLE, _PROFILE_EXAMPLE]),
-    patch=extend_schema(examples=[_PROFILE_UPDATE_EXAMPLE, _PROFILE_EXAMPLE]),
+_EMAIL_CHANGE_EXAMPLE = OpenApiExample(
+    "Email change pending",
+    response_only=True,
+    value={**USER_EXAMPLE, "pending_email": "new-address@example.com"},
+    description="Unless EMAIL_VERIFICATION is none, a new `email` waits in `pending_email` "
+    "until the link sent there is followed.",
 )
+_UPDATE_DESCRIPTION = (
+    "Change the caller's username, names or email. Unless EMAIL_VERIFICATION is `none`, a "
+    "new `email` does not apply at once: `email` stays, `pending_email` shows the new "
+    "address, a link goes there and a notice (without a link) to the current one; "
+    "following the link (`POST /user/verify-email/{token}`) makes it the verified `email`. "
+    "A newer change replaces a pending one. With `none`, `email` changes at once, unverified."
+)
+_UPDATE = extend_schema(
+    description=_UPDATE_DESCRIPTION,
+    examples=[_PROFILE_UPDATE_EXAMPLE, _PROFILE_EXAMPLE, _EMAIL_CHANGE_EXAMPLE],
+)
+
+
+@extend_schema_view(get=extend_schema(examples=[_PROFILE_EXAMPLE]), put=_UPDATE, patch=_UPDATE)
 class ProfileView(RetrieveUpdateAPIView):
     """Read and change the caller's own account; role and active stay as they are."""
 
@@ -46,7 +63,11 @@ class ProfileView(RetrieveUpdateAPIView):
         return self.request.user
 
     def perform_update(self, serializer):
-        services.user_update(user=serializer.instance, **serializer.validated_data)
+        services.user_update(
+            user=serializer.instance,
+            client=client_from_request(self.request),
+            **serializer.validated_data,
+        )
 
 
 class ChangePasswordView(APIView):

@@ -97,7 +97,8 @@ class UserAdminSchema(AutoSchema):
 
 UPDATE_RULE = (
     "An admin may update their own account and USER accounts; only superusers may "
-    "update or deactivate another admin; never deactivate the last active admin (409)."
+    "update or deactivate another admin; never deactivate the last active admin (409). "
+    "A new `email` applies at once and is unverified (`email_verified` false)."
 )
 
 
@@ -168,7 +169,10 @@ class UserAdminViewSet(
         serializer = self.get_serializer(user, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
         user = services.user_admin_update(
-            actor=request.user, user=user, **serializer.validated_data
+            actor=request.user,
+            user=user,
+            client=client_from_request(request),
+            **serializer.validated_data,
         )
         body = {"msg": _("Updated Successfully."), "user": UserSerializer(user).data}
         return Response(body)

@@ -59,3 +59,35 @@ def test_passwords_are_hashed_by_the_accounts_argon2_hasher():
     from project import settings as project_settings
 
     assert project_settings.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2PasswordHasher"
+
+
+def test_settings_refuse_an_unknown_email_verification_mode():
+    result = run_check(DEBUG="true", EMAIL_VERIFICATION="sometimes")
+
+    assert result.returncode != 0
+    assert "EMAIL_VERIFICATION must be none, optional or mandatory." in result.stderr
+
+
+@pytest.mark.parametrize("name", ["PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://app.example.com/verify",  # no {token}
+        "https://app.example.com/{token}/{token}",  # twice
+        "https://app.example.com/{tok}",
+        "app.example.com/verify?token={token}",  # not absolute
+        "https://app.example.com/{user}/{token}",
+    ],
+)
+def test_settings_refuse_a_link_template_without_one_token(name, template):
+    result = run_check(DEBUG="true", **{name: template})
+
+    assert result.returncode != 0
+    assert f"{name} must be an absolute http(s) URL containing {{token}} once" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"])
+def test_settings_accept_a_frontend_link_template(name):
+    result = run_check(DEBUG="true", **{name: "https://app.example.com/x?token={token}&a=1"})
+
+    assert result.returncode == 0, result.stderr

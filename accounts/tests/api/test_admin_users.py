@@ -41,6 +41,8 @@ def user_object(user):
         "id": user.pk,
         "username": user.username,
         "email": user.email,
+        "email_verified": user.email_verified,
+        "pending_email": user.pending_email,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "role": user.role,
@@ -871,8 +873,9 @@ def test_an_empty_filter_value_filters_nothing(admin_client_api, many_users):
         # Authentication; the target.
         ("get", "/api/user/{pk}", {}, 2),
         # + username and email uniqueness checks; the locking read; the update;
-        # the history entry; 4 savepoint statements (service, save).
-        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 11),
+        # the history entry; the email_changed event; 4 savepoint statements
+        # (service, save).
+        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 12),
         # + ending the sessions (one UPDATE) instead of the checks.
         ("patch", "/api/user/{pk}", {"active": False}, 10),
         # + the locking read; the history entry; the delete and its cascades

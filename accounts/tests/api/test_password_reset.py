@@ -18,6 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import tokens
 from accounts.tests.factories import PASSWORD, UserFactory, token_pair
+from accounts.tests.fixtures import use_public_base_url
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def _comparable(response):
 
 
 def test_request_emails_a_link_to_the_account(request_reset, user, mailoutbox, settings):
-    settings.PUBLIC_BASE_URL = "https://accounts.example.com"
+    use_public_base_url(settings, "https://accounts.example.com")
 
     response = request_reset(user.email)
 
@@ -99,7 +100,7 @@ def test_request_matches_the_email_case_insensitively(request_reset, mailoutbox)
 
 def test_request_link_ignores_the_host_header(request_reset, user, mailoutbox, settings):
     settings.ALLOWED_HOSTS = ["*"]
-    settings.PUBLIC_BASE_URL = "https://accounts.example.com"
+    use_public_base_url(settings, "https://accounts.example.com")
 
     request_reset(user.email, HTTP_HOST="attacker.example")
 

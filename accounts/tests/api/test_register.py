@@ -31,6 +31,8 @@ def test_register_creates_user_and_returns_user_object(api_client):
         "id": user.pk,
         "username": "alice",
         "email": "alice@example.com",
+        "email_verified": False,
+        "pending_email": None,
         "first_name": "Alice",
         "last_name": "Liddell",
         "role": "USER",
