@@ -273,3 +273,14 @@ def test_two_accounts_confirming_one_address_at_once_cannot_both_win(settings):
 
     assert sorted(answers, key=lambda a: a[0]) == [(200, VERIFIED), (400, TAKEN)]
     assert User.objects.filter(email__iexact=NEW).count() == 1
+
+
+def test_change_request_runs_a_fixed_number_of_queries(
+    verifying, owner_client, django_assert_num_queries
+):
+    # Authentication (session and user in one); the email uniqueness check;
+    # the update; the event; two outbox rows; 4 savepoint statements.
+    with django_assert_num_queries(10):
+        response = owner_client.patch(URL, {"email": NEW})
+
+    assert response.status_code == 200

@@ -633,3 +633,11 @@ def test_admin_change_of_other_fields_keeps_the_verified_state(admin_client_api)
     user.refresh_from_db()
     assert user.email_verified is True
     assert _events(user) == []
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_resend_runs_one_lookup_and_one_outbox_row_at_most(django_assert_num_queries, known):
+    email = UserFactory().email if known else "nobody@example.com"
+
+    with django_assert_num_queries(2 if known else 1):
+        APIClient().post(RESEND_URL, {"email": email})
