@@ -19,6 +19,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # PostgreSQL. GUNICORN_THREADS > 1 switches to the threaded worker.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# `gthread` keeps idle client connections open (keepalive) where sync
+# workers close each after one response; bench/run.py measures both.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 
 # A request running longer than this is killed (and its worker restarted).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -77,6 +77,9 @@ SECOND_PART_LISTS = {
     "GET /api/user/{id}/events": "/api/user/{id}/events?page_size=100",
 }
 LIST_ROWS = 100
+# The variant of this service served by gunicorn's threaded worker, which keeps
+# wrk's connections open (keepalive); sync workers close each after one answer.
+GTHREAD = "GUNICORN_WORKER_CLASS=gthread"
 
 
 def parse_args():
@@ -345,6 +348,7 @@ class Bench:
         with contextlib.ExitStack() as stack:
             ours = stack.enter_context(serve_service())
             ours_cores = stack.enter_context(serve_service(WEB_CONCURRENCY=cores))
+            ours_gthread = stack.enter_context(serve_service(GUNICORN_WORKER_CLASS="gthread"))
             floor_server = stack.enter_context(serve_peer(floor, self))
             djoser_server = stack.enter_context(serve_peer(djoser, self))
             variants = {
@@ -361,6 +365,16 @@ class Bench:
                 ),
                 "admin list, 100 a page: this service": (
                     ours,
+                    "/api/user/?page_size=100",
+                    {"token": admin},
+                ),
+                f"profile GET: this service, {GTHREAD}": (
+                    ours_gthread,
+                    "/user/profile",
+                    {"token": user},
+                ),
+                f"admin list, 100 a page: this service, {GTHREAD}": (
+                    ours_gthread,
                     "/api/user/?page_size=100",
                     {"token": admin},
                 ),
@@ -531,7 +545,7 @@ class Bench:
 
     def peer_lines(self, size):
         """The side-by-side table: CPU per request and requests/s for each project."""
-        columns = ["this service", "djoser", "floor (stock project)"]
+        columns = ["this service", f"this service, {GTHREAD}", "djoser", "floor (stock project)"]
         endpoints = ["profile GET", "admin list, 100 a page", "login"]
         lines = [
             f"Side by side, {size:,} users, medians of the interleaved rounds: workers' CPU "
@@ -603,6 +617,17 @@ class Bench:
                 rps["login: this service"] > rps["login: djoser"],
             ),
         ]
+        for endpoint, peer in ((ours, floor), (ours_list, djoser_list)):
+            variant = f"{endpoint}, {GTHREAD}"
+            out.append(
+                _target(
+                    f"{variant} (not the default): workers' CPU / requests/s against "
+                    f"{peer.split(': ')[1]}",
+                    f"{cpu[variant]:.2f} / {cpu[peer]:.2f} ms = {cpu[variant] / cpu[peer]:.2f}; "
+                    f"{rps[variant]:.0f} / {rps[peer]:.0f} = {rps[variant] / rps[peer]:.2f}",
+                    "shown, not a target",
+                )
+            )
         # A row of the admin list costs its CPU beyond a profile GET's, over 100 rows.
         per_row = (cpu[ours_list] - cpu[ours]) / 100
         for name in self.second_part:

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from project import logs
 from project.logs import JsonFormatter, RedactSecrets
 
 PASSWORD = "Log-Secret-Passw0rd"
@@ -224,3 +225,26 @@ def test_gunicorns_log_config_loads_without_django(tmp_path):
     assert done.returncode == 0, done.stderr
     [line] = done.stderr.splitlines()
     assert json.loads(line)["message"] == "worker for <email>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /user/profile 200",
+        "PASSWORD=hunter2",
+        "Token: abc",
+        "x SeCrEt=1",
+        "a@b.c",
+        "eyJa.b.c",
+        "/user/reset-password/MQ.abc/",
+        "pa\u017f\u017fword=hunter2",  # a long s is an "s" to the pattern's case rules
+        "ünïcode token=abc",
+        "",
+    ],
+)
+def test_redaction_with_its_shortcut_masks_what_the_patterns_alone_mask(text):
+    expected = text
+    for pattern, replacement in logs._REDACTIONS:
+        expected = pattern.sub(replacement, expected)
+
+    assert logs.redact(text) == expected
