@@ -1,7 +1,7 @@
 """Compare the CPU cost of GET /user/profile with the ceiling, in one process.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/profile_inprocess.py [-n 5000] [--rounds 5]
-    ... bench/profile_inprocess.py --profile cprofile|pyinstrument [--path ceiling]
+    ... bench/profile_inprocess.py --profile cprofile|pyinstrument [--path ceiling|admin-list]
 
 Calls the WSGI handler directly (no server, no sockets), so what is left is
 the middleware, DRF and our code: the part bench/run.py's ratio depends on.
@@ -26,6 +26,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 USERNAME = "inprocess-bench"
 PATHS = {"profile": "/user/profile", "ceiling": "/bench/ceiling"}
+# Profiled alone (--profile --path admin-list), with the same user as an admin.
+PROFILED_ONLY = {"admin-list": "/api/user/?page_size=100"}
 
 
 def parse_args():
@@ -33,11 +35,11 @@ def parse_args():
     parser.add_argument("-n", type=int, default=5000, help="requests per endpoint and round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument"])
-    parser.add_argument("--path", default="profile", choices=sorted(PATHS))
+    parser.add_argument("--path", default="profile", choices=sorted({**PATHS, **PROFILED_ONLY}))
     return parser.parse_args()
 
 
-def setup():
+def setup(admin=False):
     """Configure Django for the benchmark and return (WSGI app, access token)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["DEBUG"] = "false"
@@ -46,13 +48,15 @@ def setup():
     from django.core.wsgi import get_wsgi_application
 
     app = get_wsgi_application()
-    from accounts.models import User
+    from accounts.models import Role, User
     from accounts.tests.factories import token_pair
 
     user = User.objects.filter(username=USERNAME).first()
     if user is None:
         # No password: the token is issued here, as the login flow would.
         user = User.objects.create_user(username=USERNAME, email=f"{USERNAME}@example.com")
+    if admin and user.role != Role.ADMIN:
+        User.objects.filter(pk=user.pk).update(role=Role.ADMIN)
     return app, token_pair(user)["access_token"]
 
 
@@ -60,9 +64,9 @@ def environ_for(path, token):
     """Return a WSGI environ for an authenticated JSON GET of `path`."""
     return {
         "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
+        "PATH_INFO": path.split("?", 1)[0],
         "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
+        "QUERY_STRING": path.partition("?")[2],
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -117,7 +121,7 @@ def timed_round(app, token, n):
 
 def main():
     args = parse_args()
-    app, token = setup()
+    app, token = setup(admin=args.path in PROFILED_ONLY)
     for name, path in PATHS.items():
         status, body = call(app, path, token)
         print(f"{name}: {status} {body.decode()}")
@@ -156,7 +160,7 @@ def measure(args, app, token):
 
 def run_profiler(args, app, token):
     """Profile n requests of one endpoint and print where the time goes."""
-    path = PATHS[args.path]
+    path = {**PATHS, **PROFILED_ONLY}[args.path]
     with quiet_stderr():
         if args.profile == "pyinstrument":
             from pyinstrument import Profiler
