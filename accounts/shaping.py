@@ -113,10 +113,8 @@ def shape(serializer, rows):
         return [serializer.to_representation(row) for row in rows]
     time_zone = timezone.get_current_timezone() if settings.USE_TZ else None
     shapers = [
-        _shaper(field, time_zone)
-        if _is_plain(field, model)
-        else (field.field_name, None, None, None, serializer.fields[field.field_name])
-        for field in _shared_fields(type(serializer))
+        shaper if shaper[1] is not None else (*shaper[:4], serializer.fields[shaper[0]])
+        for shaper in _shapers(type(serializer), model, time_zone)
     ]
     out = []
     for row in rows:
@@ -138,6 +136,15 @@ def shape(serializer, rows):
                 item[name] = shaper(value)
         out.append(item)
     return out
+
+
+@functools.cache
+def _shapers(serializer_class, model, time_zone):
+    """_shaper() of each plain field; (name, None, None, None, None) for the others."""
+    return [
+        _shaper(field, time_zone) if _is_plain(field, model) else (field.field_name, *[None] * 4)
+        for field in _shared_fields(serializer_class)
+    ]
 
 
 class _Attributes:
