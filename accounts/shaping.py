@@ -113,14 +113,15 @@ def shape(serializer, rows):
         return [serializer.to_representation(row) for row in rows]
     time_zone = timezone.get_current_timezone() if settings.USE_TZ else None
     shapers = [
-        shaper if shaper[1] is not None else (*shaper[:4], serializer.fields[shaper[0]])
+        shaper if shaper[1] is not None else (*shaper[:4], serializer.fields[shaper[0]], None)
         for shaper in _shapers(type(serializer), model, time_zone)
     ]
     out = []
     for row in rows:
-        values = row if model is None else _Attributes(row)
+        # A model instance's loaded fields are in its __dict__, by attname.
+        values = row if model is None else row.__dict__
         item = {}
-        for name, source, kind, only, shaper in shapers:
+        for name, source, kind, only, shaper, iso_zone in shapers:
             if source is None:  # DRF's own steps, with the bound field
                 try:
                     attribute = shaper.get_attribute(row)
@@ -129,9 +130,23 @@ def shape(serializer, rows):
                 check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
                 item[name] = None if check is None else shaper.to_representation(attribute)
                 continue
-            value = values[source]
+            try:
+                value = values[source]
+            except KeyError:  # a deferred field: the model loads it
+                value = getattr(row, source)
             if value is None or (type(value) is kind and (only is None or value in only)):
                 item[name] = value
+            elif (
+                iso_zone is not None
+                and type(value) is datetime.datetime
+                and value.utcoffset() is not None
+            ):
+                # DRF's DateTimeField.to_representation() of an aware datetime.
+                try:
+                    text = value.astimezone(iso_zone).isoformat()
+                except OverflowError:
+                    text = shaper(value)  # DRF's own error
+                item[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
             else:
                 item[name] = shaper(value)
         out.append(item)
@@ -140,28 +155,19 @@ def shape(serializer, rows):
 
 @functools.cache
 def _shapers(serializer_class, model, time_zone):
-    """_shaper() of each plain field; (name, None, None, None, None) for the others."""
+    """_shaper() of each plain field; (name, None, ...) for the others."""
     return [
-        _shaper(field, time_zone) if _is_plain(field, model) else (field.field_name, *[None] * 4)
+        _shaper(field, time_zone) if _is_plain(field, model) else (field.field_name, *[None] * 5)
         for field in _shared_fields(serializer_class)
     ]
 
 
-class _Attributes:
-    """A model instance's attributes read as keys, as a values() row's are."""
-
-    def __init__(self, instance):
-        self.instance = instance
-
-    def __getitem__(self, name):
-        return getattr(self.instance, name)
-
-
 def _shaper(field, time_zone):
-    """Return (name, source, kind, only, shaper) for a plain field: values of type `kind`
-    (and in `only`, unless it is None) are kept as they are, others shaped by `shaper`."""
+    """Return (name, source, kind, only, shaper, iso_zone) for a plain field: values of type
+    `kind` (and in `only`, unless it is None) are kept as they are, aware datetimes formatted
+    in `iso_zone` when it is not None, others shaped by `shaper`."""
     to_representation = type(field).to_representation
-    kind, only, shaper = _KEPT.get(to_representation), None, field.to_representation
+    kind, only, iso_zone = _KEPT.get(to_representation), None, None
     if to_representation is serializers.ChoiceField.to_representation:
         kind = str
         only = {v for k, v in field.choice_strings_to_values.items() if k == v}
@@ -171,16 +177,5 @@ def _shaper(field, time_zone):
         and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
         and getattr(field, "timezone", None) is None
     ):
-        shaper = functools.partial(_iso_datetime, field=field, time_zone=time_zone)
-    return field.field_name, field.source, kind, only, shaper
-
-
-def _iso_datetime(value, field, time_zone):
-    """DRF's DateTimeField.to_representation() for an aware datetime, the zone looked up once."""
-    if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
-        try:
-            text = value.astimezone(time_zone).isoformat()
-        except OverflowError:
-            return field.to_representation(value)  # DRF's own error
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-    return field.to_representation(value)
+        iso_zone = time_zone
+    return field.field_name, field.source, kind, only, field.to_representation, iso_zone
