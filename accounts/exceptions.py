@@ -49,3 +49,15 @@ class Unauthenticated(AccountError):
 
     default_message = _("Token is invalid or expired.")
     default_code = "token_not_valid"
+
+
+class Locked(AccountError):
+    """Logins for this username are refused until its lock ends (see accounts.lockout)."""
+
+    default_message = _("Too many failed logins for this username; try again later.")
+    default_code = "account_locked"
+
+    def __init__(self, message=None, code=None, *, retry_after):
+        super().__init__(message, code)
+        # Whole seconds until the lock ends.
+        self.retry_after = retry_after

@@ -275,3 +275,30 @@ class Session(models.Model):
 
     def __str__(self):
         return f"{self.user_agent or _('Unknown client')} ({self.ip_address or '-'})"
+
+
+class LoginFailureStreak(models.Model):
+    """Failed logins in a row for one username, and the lock they earned.
+
+    One row per username that failed recently, whether or not an account
+    has that name. The username itself is never stored (people type their
+    password into the username field): `key` is a keyed hash of it, see
+    accounts.lockout.username_key().
+    """
+
+    key = models.CharField(_("username hash"), max_length=64, unique=True)
+    # Failures since the streak began or the last lock was imposed.
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    # Locks imposed in this streak; the next one lasts twice as long as the last.
+    locks = models.PositiveIntegerField(_("locks"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(_("last failure at"))
+
+    class Meta:
+        verbose_name = _("failed-login streak")
+        verbose_name_plural = _("failed-login streaks")
+        # The prune of streaks that ended by time.
+        indexes = [models.Index(fields=["last_failure_at"], name="accounts_streak_failure_idx")]
+
+    def __str__(self):
+        return f"{self.failures} failures, {self.locks} locks"

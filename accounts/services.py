@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts import audit, events, jwt, policies, sessions, tasks, tokens
+from accounts import audit, events, jwt, lockout, policies, sessions, tasks, tokens
 from accounts.exceptions import Conflict, NotAllowed, NotFound, Unauthenticated
 from accounts.models import EventType, Role, SessionEndReason, User
 
@@ -154,12 +154,45 @@ def user_update(*, user, client=None, **fields):
 
 
 @transaction.atomic
-def user_change_password(*, user, password):
-    """Set a new password and end every token issued before it."""
+def _login_failed(*, username, client):
+    """Count a failed login; record it, and a lock it imposes, on the account if there is one.
+
+    The account lookup and the count run for unknown usernames too, so they
+    cost the same queries; only the event rows differ.
+    """
+    account = User.objects.filter(username__iexact=User.normalize_username(username)).first()
+    lock_seconds = lockout.record_failure(username)
+    if account is not None:
+        events.record(EventType.LOGIN_FAILED, user=account, client=client)
+        if lock_seconds:
+            events.record(EventType.LOCKED, user=account, client=client)
+
+
+@transaction.atomic
+def user_change_password(*, user, password, client=None, actor=None):
+    """Set a new password and end every token issued before it.
+
+    `actor` is the admin who set it on the admin site, None for the user.
+    """
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     sessions.end_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
+    events.record(EventType.PASSWORD_CHANGED, user=user, client=client, actor=actor)
     return user
+
+
+@transaction.atomic
+def user_delete_account(*, user):
+    """Delete the caller's own account, never the last active admin's.
+
+    Its sessions, and so its tokens, go with it (on_delete=CASCADE); the
+    username and email are free again, with no failed-login streak left
+    behind for whoever registers the name next.
+    """
+    _actor, target, rows = _lock_for_admin_write(actor=user, user=user)
+    _keep_an_active_admin(target, rows)
+    lockout.end_streak(target.username)
+    target.delete()
 
 
 # --- Logins and sessions ---------------------------------------------------------
@@ -173,17 +206,28 @@ SESSION_NOT_FOUND = _("No Session matches the given query.")
 
 
 def user_login(*, username, password, client):
-    """Start a session for the right password of an active account; return its token pair."""
+    """Start a session for the right password of an active account; return its token pair.
+
+    Raises Locked while the username is locked, the right password included,
+    before any hashing: a lock answers alike for every username. Any other
+    failure is Unauthenticated, counted towards the username's lockout; a
+    success ends the username's failed-login streak.
+    """
+    streak = lockout.check(username)
     # authenticate() hashes a dummy password for unknown users and returns
-    # None for inactive ones: every failure looks the same, in body and time.
+    # None for inactive ones: every failure costs one hash, like a success.
     user = authenticate(username=username, password=password)
     if user is None:
+        _login_failed(username=username, client=client)
         raise Unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
     if not policies.can_log_in(user):
         raise NotAllowed(EMAIL_NOT_VERIFIED, code="email_not_verified")
     with transaction.atomic():
+        if streak is not None:
+            lockout.end_streak(username)
         # last_login also ends any password-reset link sent before this login.
         update_last_login(None, user)
+        # sessions.start() records the `login` event, with the new session's id.
         return sessions.start(user=user, client=client)
 
 
@@ -382,6 +426,20 @@ def user_logout_all(*, actor, user, client=None):
 
 
 @transaction.atomic
+def user_unlock(*, actor, user, client=None):
+    """End the username's failed-login streak and lock, on an admin's behalf.
+
+    Allowed where updating the account is; recorded as `unlocked` when a
+    lock was in force.
+    """
+    actor, target, _rows = _lock_for_admin_write(actor=actor, user=user)
+    _authorize(policies.can_update_user, actor, target)
+    if lockout.end_streak(target.username):
+        events.record(EventType.UNLOCKED, user=target, client=client, actor=actor)
+    return target
+
+
+@transaction.atomic
 def password_reset_request(*, email):
     """Queue a reset email for the active account with this address, if there is one.
 
@@ -405,12 +463,13 @@ def password_reset_user(*, token, for_update=False):
 
 
 @transaction.atomic
-def password_reset_complete(*, token, password):
+def password_reset_complete(*, token, password, client=None):
     """Set a new password through a reset link; the link and every older token die.
 
     The row is locked while the link is checked, so two requests racing with
     one link cannot both succeed; the password is validated against that
     account before the link is spent.
+    The username's failed-login streak ends too: the owner proved the mailbox.
     """
     user = password_reset_user(token=token, for_update=True)
     try:
@@ -420,6 +479,8 @@ def password_reset_complete(*, token, password):
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     sessions.end_all(user=user, reason=SessionEndReason.PASSWORD_CHANGED)
+    lockout.end_streak(user.username)
+    events.record(EventType.PASSWORD_RESET, user=user, client=client)
     return user
 
 

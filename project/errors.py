@@ -69,6 +69,9 @@ def exception_handler(exc, context):
     refusal = next((http for kind, http in ACCOUNT_ERRORS.items() if isinstance(exc, kind)), None)
     if refusal is not None:
         exc = refusal(exc.message, code=exc.code)
+    elif isinstance(exc, account_errors.Locked):
+        # A 429 like a throttle's, with Retry-After, but its own code (account_locked).
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message, code=exc.code)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, RequestDataTooBig):

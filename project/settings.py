@@ -184,6 +184,13 @@ for _name in ("PASSWORD_RESET_URL", "EMAIL_VERIFY_URL"):
         )
 # Days a security event is kept before `manage.py prune` deletes it.
 SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=90)
+# Lockout (accounts/lockout.py): failures in a row per username before a lock,
+# the first lock's seconds (each further lock in the streak doubles, up to the
+# maximum), and the seconds without a failure after which the streak ends.
+LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=900)
+LOGIN_FAILURE_RESET_SECONDS = env.int("LOGIN_FAILURE_RESET_SECONDS", default=43200)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_TOKEN_LIFETIME", default=3600)),

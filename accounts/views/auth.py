@@ -108,6 +108,16 @@ class LoginView(PublicAPIView):
                 "email is not verified yet (POST /user/resend-verification sends a new link).",
                 {"detail": str(services.EMAIL_NOT_VERIFIED), "code": "email_not_verified"},
             ),
+            429: error_response(
+                429,
+                "Throttled (`throttled`), or the username is locked after failed logins "
+                "(`account_locked`, the right password too); retry after `Retry-After` seconds.",
+                {
+                    "detail": "Too many failed logins for this username; try again later. "
+                    "Expected available in 60 seconds.",
+                    "code": "account_locked",
+                },
+            ),
         },
         examples=[
             OpenApiExample(
@@ -121,6 +131,7 @@ class LoginView(PublicAPIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # A locked username raises Locked: project.errors answers 429 with Retry-After.
         try:
             pair = services.user_login(
                 **serializer.validated_data, client=client_from_request(request)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import services, tokens
+from accounts.clients import client_from_request
 from accounts.serializers import (
     MessageSerializer,
     PasswordResetConfirmSerializer,
@@ -122,6 +123,8 @@ class PasswordResetConfirmView(LinkPageView):
         serializer = PasswordResetConfirmSerializer(data=request.data, context={"token": token})
         serializer.is_valid(raise_exception=True)
         services.password_reset_complete(
-            token=token, password=serializer.validated_data["new_password"]
+            token=token,
+            password=serializer.validated_data["new_password"],
+            client=client_from_request(request),
         )
         return Response({"msg": _("Password has been reset.")})

@@ -89,6 +89,8 @@ class ChangePasswordView(APIView):
         serializer = ChangePasswordSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.user_change_password(
-            user=request.user, password=serializer.validated_data["new_password"]
+            user=request.user,
+            password=serializer.validated_data["new_password"],
+            client=client_from_request(request),
         )
         return Response({"msg": _("Password changed.")})
