@@ -71,7 +71,7 @@ def exception_handler(exc, context):
         exc = refusal(exc.message, code=exc.code)
     elif isinstance(exc, account_errors.Locked):
         # A 429 like a throttle's, with Retry-After, but its own code (account_locked).
-        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message, code=exc.code)
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=str(exc.message), code=exc.code)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, RequestDataTooBig):
