@@ -104,10 +104,10 @@ def end_streak(username, *, now=None):
     return was_locked
 
 
-def locked_until(users, *, now=None):
-    """Return {user id: end of lock} for those of `users` whose username is locked now."""
+def locked_until(accounts, *, now=None):
+    """Return {id: end of lock} for those (id, username) `accounts` whose username is locked."""
     now = now or timezone.now()
-    ids = {username_key(user.username): user.pk for user in users}
+    ids = {username_key(username): pk for pk, username in accounts}
     locks = LoginFailureStreak.objects.filter(key__in=ids, locked_until__gt=now)
     return {ids[key]: until for key, until in locks.values_list("key", "locked_until")}
 

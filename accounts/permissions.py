@@ -24,6 +24,7 @@ class UserPolicy(BasePermission):
         "revoke_admin": policies.can_revoke_admin,
         "sessions": policies.can_view_user,
         "logout_all": policies.can_update_user,
+        "unlock": policies.can_update_user,
     }
 
     def has_object_permission(self, request, view, obj):

@@ -98,6 +98,8 @@ USER_EXAMPLE = {
     "updated_at": "2026-11-25T10:00:00Z",
     "last_login": None,
 }
+# The admin views' user object adds the lock after failed logins.
+ADMIN_USER_EXAMPLE = {**USER_EXAMPLE, "locked_until": None}
 _ADMIN_UPDATE = {
     "username": "user1",
     "email": "user1@example.com",
@@ -141,14 +143,16 @@ EXAMPLES = {
     ("POST", "/api/user/{id}/logout_all"): [
         _message("Logged out", "User logged out of all sessions.")
     ],
-    ("GET", "/api/user"): [OpenApiExample("Users", response_only=True, value=USER_EXAMPLE)],
-    ("GET", "/api/user/{id}"): [OpenApiExample("User", response_only=True, value=USER_EXAMPLE)],
+    ("GET", "/api/user"): [OpenApiExample("Users", response_only=True, value=ADMIN_USER_EXAMPLE)],
+    ("GET", "/api/user/{id}"): [
+        OpenApiExample("User", response_only=True, value=ADMIN_USER_EXAMPLE)
+    ],
     ("PUT", "/api/user/{id}"): [
         _request("Update user", _ADMIN_UPDATE),
         OpenApiExample(
             "Updated",
             response_only=True,
-            value={"msg": "Updated Successfully.", "user": USER_EXAMPLE},
+            value={"msg": "Updated Successfully.", "user": ADMIN_USER_EXAMPLE},
         ),
     ],
     ("PATCH", "/api/user/{id}"): [
@@ -156,7 +160,7 @@ EXAMPLES = {
         OpenApiExample(
             "Updated",
             response_only=True,
-            value={"msg": "Updated Successfully.", "user": {**USER_EXAMPLE, "active": False}},
+            value={"msg": "Updated Successfully.", "user": {**ADMIN_USER_EXAMPLE, "active": False}},
         ),
     ],
     ("DELETE", "/api/user/{id}"): [_message("Deleted", "User deleted.")],
@@ -166,6 +170,7 @@ EXAMPLES = {
     ("PUT", "/api/user/{id}/revoke_admin"): [
         _message("Revoked", "Admin privileges have been revoked.")
     ],
+    ("POST", "/api/user/{id}/unlock"): [_message("Unlocked", "Account unlocked.")],
     ("POST", "/user/request-password-reset"): [
         _request("Request a reset link", {"email": "user1@example.com"})
     ],

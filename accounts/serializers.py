@@ -1,12 +1,15 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import UniqueValidator
 
+from accounts import lockout
 from accounts.fields import StrictCharField, StrictEmailField
-from accounts.models import Role, User
+from accounts.models import Role, SecurityEvent, User
 from accounts.shaping import ShapedListSerializer, shape
 
 # Long enough for any passphrase, short enough that hashing it is cheap.
@@ -84,10 +87,51 @@ def user_data(user):
     return ReturnDict(shape(serializer, [user])[0], serializer=serializer)
 
 
+class AdminUserListSerializer(ShapedListSerializer):
+    """Admin user objects: the user object's columns, shaped as usual, plus each lock.
+
+    The page's locks are read in one query, not one per user; the rows may be
+    the user object's columns only (accounts.shaping.columns(UserSerializer)).
+    """
+
+    def to_representation(self, data):
+        rows = data.all() if isinstance(data, models.manager.BaseManager) else data
+        items = shape(UserSerializer(), rows)
+        locks = lockout.locked_until((item["id"], item["username"]) for item in items)
+        field = self.child.fields["locked_until"]
+        for item in items:
+            item["locked_until"] = field.shape(locks.get(item["id"]))
+        return items
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+class LockedUntilField(serializers.Field):
+    """When the account's username stops being locked; null while it is not locked.
+
+    A list fills it for the whole page (AdminUserListSerializer); one user
+    object looks its own lock up.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, user):
+        return self.shape(lockout.locked_until([(user.pk, user.username)]).get(user.pk))
+
+    def shape(self, until):
+        return None if until is None else serializers.DateTimeField().to_representation(until)
+
+
 class AdminUserSerializer(UserSerializer):
-    """The user object as admins edit it: `active` is writable too, `role` never."""
+    """The user object as admins see and edit it: `locked_until` added, `active` writable."""
 
     active = serializers.BooleanField(source="is_active", required=False)
+    locked_until = LockedUntilField(
+        help_text="End of the username's lock after failed logins; null when not locked."
+    )
+
+    class Meta:
+        list_serializer_class = AdminUserListSerializer
 
 
 class RegisterSerializer(UserSerializer):
@@ -119,11 +163,12 @@ class RefreshTokenSerializer(serializers.Serializer):
     refresh_token = StrictCharField(max_length=4096)
 
 
-class ChangePasswordSerializer(serializers.Serializer):
+class CurrentPasswordSerializer(serializers.Serializer):
+    """The caller's current password, checked: what deleting the account asks for."""
+
     default_error_messages = {"wrong_password": _("Your current password was entered incorrectly.")}
 
     current_password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
-    new_password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
 
     def validate_current_password(self, value):
         if not self.context["request"].user.check_password(value):
@@ -131,6 +176,10 @@ class ChangePasswordSerializer(serializers.Serializer):
                 self.error_messages["wrong_password"], code="wrong_password"
             )
         return value
+
+
+class ChangePasswordSerializer(CurrentPasswordSerializer):
+    new_password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
 
     def validate_new_password(self, value):
         password_validation.validate_password(value, self.context["request"].user)
@@ -255,3 +304,26 @@ class SessionSerializer(serializers.Serializer):
 
     def get_current(self, session) -> bool:
         return session.pk == self.context.get("current_session_id")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """The contract's event object: what happened, when, from where, in which session, by whom."""
+
+    actor_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The admin who acted; null for the user."
+    )
+
+    class Meta:
+        model = SecurityEvent
+        fields = ["id", "type", "created_at", "ip_address", "user_agent", "session_id", "actor_id"]
+        read_only_fields = fields
+
+
+class ExportSerializer(serializers.Serializer):
+    """Everything the service holds about the caller, passwords and tokens excepted."""
+
+    user = UserSerializer()
+    sessions = serializers.ListField(
+        child=serializers.DictField(), help_text="The caller's live sessions (session objects)."
+    )
+    events = EventSerializer(many=True)

@@ -292,6 +292,7 @@ GRANTED_ADMIN = _("Granted admin privileges.")
 REVOKED_ADMIN = _("Revoked admin privileges.")
 ENDED_SESSION = _("Ended a session.")
 ENDED_ALL_SESSIONS = _("Ended all sessions.")
+UNLOCKED = _("Unlocked after failed logins.")
 
 
 def _lock_for_admin_write(*, actor, user):
@@ -436,6 +437,7 @@ def user_unlock(*, actor, user, client=None):
     _authorize(policies.can_update_user, actor, target)
     if lockout.end_streak(target.username):
         events.record(EventType.UNLOCKED, user=target, client=client, actor=actor)
+    audit.admin_action(actor=actor, target=target, action=CHANGE, message=UNLOCKED)
     return target
 
 

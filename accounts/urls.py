@@ -1,7 +1,16 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from accounts.views import auth, password_reset, profile, sessions, users, verification
+from accounts.views import (
+    auth,
+    events,
+    password_reset,
+    profile,
+    self_service,
+    sessions,
+    users,
+    verification,
+)
 
 
 def route(path, view, name):
@@ -20,6 +29,9 @@ urlpatterns = [
     # Session ids are URL-safe base64: anything else names no session (404).
     route("user/sessions/(?P<id>[A-Za-z0-9_-]+)", sessions.SessionDetailView, "session"),
     route("user/logout-all", sessions.LogoutAllView, "logout-all"),
+    route("user/events", events.EventListView, "events"),
+    route("user/delete-account", self_service.DeleteAccountView, "delete-account"),
+    route("user/export", self_service.ExportView, "export"),
     route(
         "user/request-password-reset",
         password_reset.PasswordResetRequestView,
@@ -40,6 +52,10 @@ urlpatterns = [
         verification.ResendVerificationView,
         "resend-verification",
     ),
+]
+
+urlpatterns += [
+    route("api/user/(?P<id>[1-9][0-9]*)/events", events.UserEventListView, "admin-user-events"),
 ]
 
 # Routers take only trailing_slash=True/False, but their regexes interpolate

@@ -69,6 +69,7 @@ def test_user_policy_maps_every_detail_action_to_a_policy_function():
         "revoke_admin",
         "sessions",
         "logout_all",
+        "unlock",
     }
 
 

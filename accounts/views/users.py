@@ -159,7 +159,8 @@ class UserAdminViewSet(
         if self.action == "list":
             # Rows of just the columns the user objects show, shaped by
             # accounts.shaping: no model instances, no password hash.
-            names = columns(self.get_serializer_class(), User)
+            # AdminUserListSerializer adds each lock to the user object's columns.
+            names = columns(UserSerializer, User)
             if names is not None:
                 queryset = queryset.values(*names)
         return queryset
@@ -174,7 +175,7 @@ class UserAdminViewSet(
             client=client_from_request(request),
             **serializer.validated_data,
         )
-        body = {"msg": _("Updated Successfully."), "user": UserSerializer(user).data}
+        body = {"msg": _("Updated Successfully."), "user": AdminUserSerializer(user).data}
         return Response(body)
 
     def destroy(self, request, *args, **kwargs):
@@ -225,3 +226,17 @@ class UserAdminViewSet(
             actor=request.user, user=self.get_object(), client=client_from_request(request)
         )
         return Response({"msg": _("User logged out of all sessions.")})
+
+    @extend_schema(
+        request=None,
+        responses={200: MessageSerializer},
+        description="End the username's lock and failed-login streak; 200 also when it "
+        "was not locked. Allowed where updating the account is.",
+    )
+    @action(detail=True, methods=["post"])
+    def unlock(self, request, pk=None):
+        """End the username's lock after failed logins (where updating the user is allowed)."""
+        services.user_unlock(
+            actor=request.user, user=self.get_object(), client=client_from_request(request)
+        )
+        return Response({"msg": _("Account unlocked.")})

@@ -276,7 +276,8 @@ def test_missing_token_is_401_with_code_and_bearer_challenge(client):
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_throttled_request_is_429_with_code_and_retry_after(client):
+def test_throttled_request_is_429_with_code_and_retry_after(client, settings):
+    settings.LOGIN_LOCKOUT_THRESHOLD = 1000  # the throttle, not the lockout, answers here
     credentials = {"username": "nobody", "password": "wrong"}
     for _ in range(10):  # THROTTLE_LOGIN_USERNAME: 10 failures a minute
         client.post("/user/login", credentials, format="json")

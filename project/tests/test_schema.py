@@ -34,6 +34,12 @@ OPERATIONS = {
     ("GET", "/user/sessions"): (PROTECTED, {"200", "401", "404", "503"}),
     ("DELETE", "/user/sessions/{id}"): (PROTECTED, {"200", "401", "403", "404", "503"}),
     ("POST", "/user/logout-all"): (PROTECTED, {"200", "401", "403", "503"}),
+    ("GET", "/user/events"): (PROTECTED, {"200", "400", "401", "404", "503"}),
+    ("POST", "/user/delete-account"): (
+        PROTECTED,
+        {"200", *BODY, "401", "403", "409", "429", "503"},
+    ),
+    ("GET", "/user/export"): (PROTECTED, {"200", "401", "429", "503"}),
     ("GET", "/api/user"): (PROTECTED, {"200", "400", "401", "403", "404", "503"}),
     ("GET", "/api/user/{id}"): (PROTECTED, {"200", "401", "403", "404", "503"}),
     ("PUT", "/api/user/{id}"): (PROTECTED, {"200", *BODY, "401", "403", "404", "409", "503"}),
@@ -46,6 +52,8 @@ OPERATIONS = {
     ),
     ("GET", "/api/user/{id}/sessions"): (PROTECTED, {"200", "401", "403", "404", "503"}),
     ("POST", "/api/user/{id}/logout_all"): (PROTECTED, {"200", "401", "403", "404", "503"}),
+    ("GET", "/api/user/{id}/events"): (PROTECTED, {"200", "400", "401", "403", "404", "503"}),
+    ("POST", "/api/user/{id}/unlock"): (PROTECTED, {"200", "401", "403", "404", "503"}),
     ("GET", "/healthz"): (PUBLIC, {"200"}),
     ("GET", "/readyz"): (PUBLIC, {"200", "503"}),
 }

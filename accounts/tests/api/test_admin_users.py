@@ -30,8 +30,8 @@ LAST_ADMIN = {
 }
 
 
-def user_object(user):
-    """Return the contract's user object for a saved user, read fresh."""
+def user_object(user, locked_until=None):
+    """Return the admin views' user object for a saved user, read fresh."""
     user.refresh_from_db()
 
     def iso(value):
@@ -50,6 +50,7 @@ def user_object(user):
         "created_at": iso(user.created_at),
         "updated_at": iso(user.updated_at),
         "last_login": iso(user.last_login),
+        "locked_until": iso(locked_until),
     }
 
 
@@ -842,9 +843,9 @@ def many_users(db):
 def test_list_runs_the_same_queries_for_any_page_size(
     admin_client_api, many_users, django_assert_num_queries, query
 ):
-    # Authentication (1), count (1), page (1).
+    # Authentication (1), count (1), page (1), the page's locks (1).
     for size in (5, 50):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             response = admin_client_api.get(f"/api/user/?page_size={size}{query}")
         assert len(response.json()["results"]) == size
 
@@ -870,14 +871,15 @@ def test_an_empty_filter_value_filters_nothing(admin_client_api, many_users):
 @pytest.mark.parametrize(
     ("method", "path", "body", "queries"),
     [
-        # Authentication; the target.
-        ("get", "/api/user/{pk}", {}, 2),
+        # Authentication; the target; its lock.
+        ("get", "/api/user/{pk}", {}, 3),
         # + username and email uniqueness checks; the locking read; the update;
         # the history entry; the email_changed event; 4 savepoint statements
         # (service, save).
-        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 12),
+        # the lock for the answer.
+        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 13),
         # + ending the sessions (one UPDATE) instead of the checks.
-        ("patch", "/api/user/{pk}", {"active": False}, 10),
+        ("patch", "/api/user/{pk}", {"active": False}, 11),
         # + the locking read; the history entry; the delete and its cascades
         # (history, groups, permissions, security events, sessions, legacy
         # token rows, events it acted in).

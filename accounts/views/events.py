@@ -1,0 +1,66 @@
+"""The security-event history: the caller's own (/user/events) and an account's, for admins."""
+
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework.generics import ListAPIView
+
+from accounts import policies
+from accounts.models import EventType, SecurityEvent, User
+from accounts.pagination import ListPagination
+from accounts.permissions import IsAdminRole
+from accounts.serializers import EventSerializer
+
+EVENT_EXAMPLE = OpenApiExample(
+    "Events",
+    response_only=True,
+    value={
+        "id": 7,
+        "type": "login",
+        "created_at": "2026-11-25T10:00:00Z",
+        "ip_address": "203.0.113.7",
+        "user_agent": "curl/8.5.0",
+        "session_id": None,
+        "actor_id": None,
+    },
+)
+
+
+class EventFilter(filters.FilterSet):
+    """`?type=` one of the event types; any other value is a 400."""
+
+    type = filters.ChoiceFilter(choices=EventType.choices)
+
+    class Meta:
+        model = SecurityEvent
+        fields = ["type"]
+
+
+@extend_schema_view(get=extend_schema(examples=[EVENT_EXAMPLE]))
+class EventListView(ListAPIView):
+    """List the caller's security events, newest first; `?type=` filters by type."""
+
+    serializer_class = EventSerializer
+    pagination_class = ListPagination
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = EventFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's dry run
+            return SecurityEvent.objects.none()
+        return SecurityEvent.objects.filter(user=self.account()).order_by("-created_at", "-id")
+
+    def account(self):
+        return self.request.user
+
+
+class UserEventListView(EventListView):
+    """List an account's security events, newest first (admins only); `?type=` filters."""
+
+    permission_classes = [IsAdminRole]
+
+    def account(self):
+        user = get_object_or_404(User, pk=self.kwargs["id"])
+        if not policies.can_view_user(self.request.user, user):
+            self.permission_denied(self.request)
+        return user
