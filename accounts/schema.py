@@ -43,6 +43,9 @@ OPERATIONS = {
     ("PUT", "/user/profile"): ("Profile", "Replace your username, email and names"),
     ("PATCH", "/user/profile"): ("Profile", "Change some of your username, email and names"),
     ("POST", "/user/change-password"): ("Profile", "Change your password"),
+    ("POST", "/user/delete-account"): ("Profile", "Delete your account"),
+    ("GET", "/user/export"): ("Profile", "Export what the service holds about you"),
+    ("GET", "/user/events"): ("Security events", "List your account's security events"),
     ("POST", "/user/request-password-reset"): ("Password reset", "Ask for a reset link by email"),
     ("GET", "/user/reset-password/{token}"): ("Password reset", "Open a reset link: the form"),
     ("POST", "/user/reset-password/{token}"): (
@@ -66,6 +69,11 @@ OPERATIONS = {
     ),
     ("GET", "/api/user"): ("Admin: users", "List, search and filter accounts"),
     ("GET", "/api/user/{id}"): ("Admin: users", "Read an account"),
+    ("GET", "/api/user/{id}/events"): ("Admin: users", "List an account's security events"),
+    ("POST", "/api/user/{id}/unlock"): (
+        "Admin: users",
+        "Unlock a username locked after failed logins",
+    ),
     ("PUT", "/api/user/{id}"): (
         "Admin: users",
         "Replace an account's identity, names and active flag",

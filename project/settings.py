@@ -252,9 +252,9 @@ REST_FRAMEWORK = {
         # A post to a verification link reads and writes one row; a person
         # posts once or twice, but a frontend behind one address may post for many.
         "email_verify": env.str("THROTTLE_EMAIL_VERIFY", default="20/hour"),
-        # Per client address: deleting checks the password; an export reads
-        # the whole history.
-        "delete_account": env.str("THROTTLE_DELETE_ACCOUNT", default="10/hour"),
+        # Per user: deleting the account checks the password (a guessing
+        # oracle for a stolen access token); an export reads the whole history.
+        "delete_account": env.str("THROTTLE_DELETE_ACCOUNT", default="20/hour"),
         "export": env.str("THROTTLE_EXPORT", default="10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

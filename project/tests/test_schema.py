@@ -146,6 +146,7 @@ def test_docs_list_the_tags_in_task_order(schema):
         "Password reset",
         "Email verification",
         "Sessions",
+        "Security events",
         "Admin: users",
         "Operations",
     ]
