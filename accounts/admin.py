@@ -20,11 +20,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import policies, services, sessions
+from accounts import lockout, policies, services, sessions
 from accounts.clients import client_from_request
 from accounts.exceptions import AccountError, NotFound
 from accounts.models import User
@@ -32,6 +33,9 @@ from accounts.pagination import UserPaginator, count_users
 
 # The change list's filters that UserTally counts, by their query parameter.
 TALLIED_LIST_FILTERS = {"role__exact": "role", "is_active__exact": "is_active"}
+
+# How many of an account's security events its change page shows, newest first.
+RECENT_EVENTS = 50
 
 # What the change form may write; the role changes only through the actions,
 # and superusers are made by `createadmin`, as on the API.
@@ -118,8 +122,12 @@ class UserAdmin(auth_admin.UserAdmin):
             _("Personal info"),
             {"fields": ("first_name", "last_name", "email", "email_verified", "pending_email")},
         ),
-        (_("Role and status"), {"fields": ("role", "is_active", "is_superuser")}),
+        (
+            _("Role and status"),
+            {"fields": ("role", "is_active", "is_superuser", "locked_until")},
+        ),
         (_("Important dates"), {"fields": ("last_login", "created_at", "updated_at")}),
+        (_("Security events"), {"fields": ("recent_events",)}),
     )
     add_fieldsets = (
         (
@@ -145,6 +153,8 @@ class UserAdmin(auth_admin.UserAdmin):
         "last_login",
         "created_at",
         "updated_at",
+        "locked_until",
+        "recent_events",
     )
     list_display = (
         "username",
@@ -158,7 +168,7 @@ class UserAdmin(auth_admin.UserAdmin):
     list_filter = ("role", "is_active", "is_superuser")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-created_at",)
-    actions = ["make_admin", "revoke_admin", "logout_all"]
+    actions = ["make_admin", "revoke_admin", "logout_all", "unlock"]
     # The change page lists the live sessions, each with a link to end it.
     change_form_template = "admin/accounts/user/change_form.html"
     show_full_result_count = False  # UserChangeList counts it from the tallies
@@ -202,6 +212,41 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def has_revoke_admin_permission(self, request):
         return policies.can_revoke_admin(request.user, None)
+
+    # --- Read-only views of the lock and the security history -------------------
+
+    @admin.display(description=_("locked after failed logins until"))
+    def locked_until(self, obj):
+        until = lockout.locked_until([obj]).get(obj.pk)
+        if until is None:
+            return _("Not locked.")
+        return format_html(
+            "{} <br>{}", until.isoformat(), _('Select the user in the list, then "Unlock".')
+        )
+
+    @admin.display(description=_("latest security events"))
+    def recent_events(self, obj):
+        latest = obj.security_events.order_by("-created_at", "-id")[:RECENT_EVENTS]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    event.created_at.isoformat(),
+                    event.get_type_display(),
+                    event.ip_address or "",
+                    event.user_agent,
+                    event.session_id or "",
+                    event.actor_id or "",
+                )
+                for event in latest
+            ),
+        )
+        if not rows:
+            return _("None yet.")
+        labels = (_("When"), _("What"), _("Address"), _("Client"), _("Session"), _("Admin"))
+        header = format_html_join("", "<th>{}</th>", ((label,) for label in labels))
+        return format_html("<table><tr>{}</tr>{}</table>", header, rows)
 
     # --- Writes: the services, nothing else -------------------------------------
 
@@ -251,8 +296,12 @@ class UserAdmin(auth_admin.UserAdmin):
     def logout_all(self, request, queryset):
         self._apply_each(request, queryset, services.user_logout_all)
 
+    @admin.action(description=_("Unlock after failed logins"), permissions=["change"])
+    def unlock(self, request, queryset):
+        self._apply_each(request, queryset, services.user_unlock)
+
     def _apply_each(self, request, queryset, service):
-        """Run a role service on each selected user; report refusals one by one."""
+        """Run a service on each selected user; report refusals one by one."""
         done = 0
         for user in queryset:
             try:

@@ -3,20 +3,23 @@
 The services call admin_action() inside the transaction of the change it
 describes, so a refused or rolled-back change leaves no entry. It writes the
 admin site's history (LogEntry), where an action taken through the API shows
-exactly as one taken on the site.
+exactly as one taken on the site, and the account's own security history
+(an `admin_change` event naming the admin), as Keycloak keeps admin events.
 """
 
-from django.contrib.admin.models import LogEntry
+from django.contrib.admin.models import DELETION, LogEntry
 from django.utils.text import capfirst
 
-from accounts.models import User
+from accounts import events
+from accounts.models import EventType, User
 
 
-def admin_action(*, actor, target, action, message=""):
+def admin_action(*, actor, target, action, message="", client=None):
     """Record that `actor` added, changed or deleted (`action`: LogEntry's flag) `target`.
 
     `message` is the admin site's change message: text, or its structured
-    list (see changed_fields). For a deletion, call it before the row goes.
+    list (see changed_fields). For a deletion, call it before the row goes;
+    a deleted account keeps no history, so it gets no event.
     """
     LogEntry.objects.log_actions(
         user_id=actor.pk,
@@ -25,6 +28,8 @@ def admin_action(*, actor, target, action, message=""):
         change_message=message,
         single_object=True,
     )
+    if action != DELETION:
+        events.record(EventType.ADMIN_CHANGE, user=target, client=client, actor=actor)
 
 
 def changed_fields(names):

@@ -323,7 +323,5 @@ class ExportSerializer(serializers.Serializer):
     """Everything the service holds about the caller, passwords and tokens excepted."""
 
     user = UserSerializer()
-    sessions = serializers.ListField(
-        child=serializers.DictField(), help_text="The caller's live sessions (session objects)."
-    )
-    events = EventSerializer(many=True)
+    sessions = SessionSerializer(many=True, help_text="The caller's live sessions.")
+    events = EventSerializer(many=True, help_text="The caller's security events, newest first.")

@@ -227,8 +227,11 @@ def user_login(*, username, password, client):
             lockout.end_streak(username)
         # last_login also ends any password-reset link sent before this login.
         update_last_login(None, user)
-        # sessions.start() records the `login` event, with the new session's id.
-        return sessions.start(user=user, client=client)
+        pair = sessions.start(user=user, client=client)
+        # The event names the session, whose id only the new tokens carry.
+        session_id = jwt.read_refresh_token(pair["refresh_token"]).session_id
+        events.record(EventType.LOGIN, user=user, client=client, session_id=session_id)
+        return pair
 
 
 def token_refresh(*, refresh_token, client):
@@ -271,7 +274,9 @@ def session_end(*, user, session_id, client, actor=None):
         EventType.SESSION_ENDED, user=user, client=client, session_id=session_id, actor=actor
     )
     if actor is not None:
-        audit.admin_action(actor=actor, target=user, action=CHANGE, message=ENDED_SESSION)
+        audit.admin_action(
+            actor=actor, target=user, action=CHANGE, message=ENDED_SESSION, client=client
+        )
 
 
 def _read_refresh_token(raw_token):
@@ -358,7 +363,7 @@ def user_set_password(*, actor, user, password):
     """Set an account's password on an admin's behalf (None: unusable); its tokens die."""
     actor, target, _rows = _lock_for_admin_write(actor=actor, user=user)
     _authorize(policies.can_update_user, actor, target)
-    user_change_password(user=target, password=password)
+    user_change_password(user=target, password=password, actor=actor)
     audit.admin_action(
         actor=actor, target=target, action=CHANGE, message=audit.changed_fields(["password"])
     )
@@ -423,7 +428,9 @@ def user_logout_all(*, actor, user, client=None):
     _authorize(policies.can_update_user, actor, target)
     sessions.end_all(user=target, reason=SessionEndReason.LOGOUT_ALL)
     events.record(EventType.LOGOUT_ALL, user=target, client=client, actor=actor)
-    audit.admin_action(actor=actor, target=target, action=CHANGE, message=ENDED_ALL_SESSIONS)
+    audit.admin_action(
+        actor=actor, target=target, action=CHANGE, message=ENDED_ALL_SESSIONS, client=client
+    )
 
 
 @transaction.atomic
@@ -437,7 +444,7 @@ def user_unlock(*, actor, user, client=None):
     _authorize(policies.can_update_user, actor, target)
     if lockout.end_streak(target.username):
         events.record(EventType.UNLOCKED, user=target, client=client, actor=actor)
-    audit.admin_action(actor=actor, target=target, action=CHANGE, message=UNLOCKED)
+    audit.admin_action(actor=actor, target=target, action=CHANGE, message=UNLOCKED, client=client)
     return target
 
 

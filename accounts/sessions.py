@@ -4,8 +4,7 @@ A session row is the revocation state of all its tokens (see
 accounts.models.Session). Its functions take a verified token
 (accounts.jwt) and a Client, and run in the caller's transaction; the
 services own the transactions and record the events, except `token_reuse`,
-which only this module can tell apart from an ordinary refusal, and `login`,
-which names the session that start() makes.
+which only this module can tell apart from an ordinary refusal.
 
 Every step is one or two statements whatever the number of sessions, and
 every change is a conditional UPDATE (compare and set on `refresh_jti`,
@@ -24,7 +23,7 @@ from accounts.models import EventType, Session, SessionEndReason
 
 
 def start(*, user, client):
-    """Open a session for a login and record the `login` event; return the token pair's body."""
+    """Open a session for a login; return the token pair's response body."""
     session_id = secrets.token_urlsafe(16)
     refresh, body = jwt.issue_pair(user, session_id)
     Session.objects.create(
@@ -37,7 +36,6 @@ def start(*, user, client):
         user_agent=client.user_agent,
         refresh_jti=refresh.jti,
     )
-    events.record(EventType.LOGIN, user=user, client=client, session_id=session_id)
     return body
 
 

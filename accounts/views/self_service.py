@@ -6,15 +6,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import services, sessions
 from accounts.schema import USER_EXAMPLE
 from accounts.serializers import (
     CurrentPasswordSerializer,
     EventSerializer,
     ExportSerializer,
     MessageSerializer,
+    SessionSerializer,
     user_data,
 )
+from accounts.views.sessions import current_session_id
 from accounts.views.users import LAST_ACTIVE_ADMIN_RESPONSE
 
 
@@ -63,11 +65,13 @@ class ExportView(APIView):
     )
     def get(self, request):
         user = request.user
+        live = sessions.live_sessions(user)
+        context = {"current_session_id": current_session_id(request)}
         events = user.security_events.order_by("-created_at", "-id")
         return Response(
             {
                 "user": user_data(user),
-                "sessions": [],
+                "sessions": SessionSerializer(live, many=True, context=context).data,
                 "events": EventSerializer(events, many=True).data,
             }
         )

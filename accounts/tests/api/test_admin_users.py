@@ -874,18 +874,17 @@ def test_an_empty_filter_value_filters_nothing(admin_client_api, many_users):
         # Authentication; the target; its lock.
         ("get", "/api/user/{pk}", {}, 3),
         # + username and email uniqueness checks; the locking read; the update;
-        # the history entry; the email_changed event; 4 savepoint statements
-        # (service, save).
-        # the lock for the answer.
-        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 13),
+        # the history entry, its admin_change event and the email_changed
+        # event; 4 savepoint statements (service, save); the lock for the answer.
+        ("patch", "/api/user/{pk}", {"username": "new{n}", "email": "n{n}@example.com"}, 14),
         # + ending the sessions (one UPDATE) instead of the checks.
-        ("patch", "/api/user/{pk}", {"active": False}, 11),
+        ("patch", "/api/user/{pk}", {"active": False}, 12),
         # + the locking read; the history entry; the delete and its cascades
         # (history, groups, permissions, security events, sessions, legacy
         # token rows, events it acted in).
         ("delete", "/api/user/{pk}", {}, 14),
-        # + the locking read; the update; the history entry.
-        ("put", "/api/user/{pk}/make_admin", {}, 9),
+        # + the locking read; the update; the history entry and its event.
+        ("put", "/api/user/{pk}/make_admin", {}, 10),
     ],
 )
 def test_detail_routes_run_a_fixed_number_of_queries(
