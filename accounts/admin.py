@@ -217,7 +217,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
     @admin.display(description=_("locked after failed logins until"))
     def locked_until(self, obj):
-        until = lockout.locked_until([obj]).get(obj.pk)
+        until = lockout.locked_until([(obj.pk, obj.username)]).get(obj.pk)
         if until is None:
             return _("Not locked.")
         return format_html(
