@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_sessions'),
+        ('accounts', '0006_email_verification'),
     ]
 
     operations = [
