@@ -589,29 +589,29 @@ class Bench:
             "|---|---|---|",
             _target(
                 "profile GET: workers' CPU per request <= 0.83 x the floor's",
-                f"{cpu[ours]:.2f} / {cpu[floor]:.2f} ms = {cpu[ours] / cpu[floor]:.2f}",
+                f"{cpu[ours]:.2f} / {cpu[floor]:.2f} ms = {_ratio(cpu[ours], cpu[floor]):.2f}",
                 cpu[ours] <= 0.83 * cpu[floor],
             ),
             _target(
                 "profile GET: requests/s >= 1.2 x the floor's",
-                f"{rps[ours]:.0f} / {rps[floor]:.0f} = {rps[ours] / rps[floor]:.2f}",
+                f"{rps[ours]:.0f} / {rps[floor]:.0f} = {_ratio(rps[ours], rps[floor]):.2f}",
                 rps[ours] >= 1.2 * rps[floor],
             ),
             _target(
                 "profile GET: PostgreSQL's CPU per request <= the floor's",
-                f"{pg[ours]:.3f} / {pg[floor]:.3f} ms = {pg[ours] / pg[floor]:.2f}",
+                f"{pg[ours]:.3f} / {pg[floor]:.3f} ms = {_ratio(pg[ours], pg[floor]):.2f}",
                 pg[ours] <= pg[floor],
             ),
             _target(
                 "admin list, 100 a page: workers' CPU per request <= 0.67 x djoser's",
                 f"{cpu[ours_list]:.2f} / {cpu[djoser_list]:.2f} ms = "
-                f"{cpu[ours_list] / cpu[djoser_list]:.2f}",
+                f"{_ratio(cpu[ours_list], cpu[djoser_list]):.2f}",
                 cpu[ours_list] <= 0.67 * cpu[djoser_list],
             ),
             _target(
                 "admin list, 100 a page: requests/s >= 1.5 x djoser's",
                 f"{rps[ours_list]:.0f} / {rps[djoser_list]:.0f} = "
-                f"{rps[ours_list] / rps[djoser_list]:.2f}",
+                f"{_ratio(rps[ours_list], rps[djoser_list]):.2f}",
                 rps[ours_list] >= 1.5 * rps[djoser_list],
             ),
             _target(
@@ -627,8 +627,9 @@ class Bench:
                 _target(
                     f"{variant} (not the default): workers' CPU / requests/s against "
                     f"{peer.split(': ')[1]}",
-                    f"{cpu[variant]:.2f} / {cpu[peer]:.2f} ms = {cpu[variant] / cpu[peer]:.2f}; "
-                    f"{rps[variant]:.0f} / {rps[peer]:.0f} = {rps[variant] / rps[peer]:.2f}",
+                    f"{cpu[variant]:.2f} / {cpu[peer]:.2f} ms = "
+                    f"{_ratio(cpu[variant], cpu[peer]):.2f}; "
+                    f"{rps[variant]:.0f} / {rps[peer]:.0f} = {_ratio(rps[variant], rps[peer]):.2f}",
                     "shown, not a target",
                 )
             )
@@ -665,8 +666,8 @@ class Bench:
                 _target(
                     f"{name}: at {big:,} users, p50 <= 2 x and workers' CPU <= 1.2 x "
                     f"at {small:,} (run beside); no Seq Scan",
-                    f"p50 {p50_big:.1f} / {p50_small:.1f} ms = {p50_big / p50_small:.2f}, "
-                    f"CPU {cpu_big:.2f} / {cpu_small:.2f} ms = {cpu_big / cpu_small:.2f} "
+                    f"p50 {p50_big:.1f} / {p50_small:.1f} ms = {_ratio(p50_big, p50_small):.2f}, "
+                    f"CPU {cpu_big:.2f} / {cpu_small:.2f} ms = {_ratio(cpu_big, cpu_small):.2f} "
                     f"(SQL alone: {self.sql_ms[(name, big)]:.2f} / "
                     f"{self.sql_ms[(name, small)]:.2f} ms); "
                     f"Seq Scan at {big:,}: {'yes' if seq else 'no'}",
@@ -679,11 +680,16 @@ class Bench:
             out.append(
                 _target(
                     "request-password-reset p99 the same with a 2 s mail server (<= 1.5x)",
-                    f"{slow[2]:.1f} / {fast[2]:.1f} ms = {slow[2] / fast[2]:.2f}",
+                    f"{slow[2]:.1f} / {fast[2]:.1f} ms = {_ratio(slow[2], fast[2]):.2f}",
                     slow[2] <= 1.5 * fast[2],
                 )
             )
         return out
+
+
+def _ratio(figure, against):
+    """figure / against; nan when nothing was measured to hold it against."""
+    return figure / against if against else float("nan")
 
 
 def _loads(loads=None):
