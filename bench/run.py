@@ -215,7 +215,8 @@ class Bench:
         self.prepare_peers(sizes[0])
         self.seed_second_part_lists()
         self.measure_peers(sizes[0])
-        self.seeded_small = sizes[0]
+        # Logged in before the copy: its session is then in both databases.
+        self.list_token = self.admin_token()
         copy_database(self.args.server, self.args.db, f"{self.args.db}_small")
         for size in sizes:
             if size != sizes[0]:
@@ -431,7 +432,7 @@ class Bench:
         """Measure the admin list at `size` users, each query right beside the same
         query on a copy of the database as it was at `small` users, so that both
         figures of each ratio see the same load from elsewhere on the machine."""
-        token = self.admin_token()
+        token = self.list_token
         small_url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
         small_url = small_url._replace(path=f"/{self.args.db}_small").geturl()
         with serve_service() as server, serve_service(DATABASE_URL=small_url) as server_small:
