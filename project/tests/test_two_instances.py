@@ -75,6 +75,9 @@ def instances(database_url, shared_redis, tmp_path_factory):
         # Only the per-username failure limit is under test here.
         THROTTLE_LOGIN="1000/min",
         THROTTLE_REGISTER="1000/min",
+        # Above the per-username throttle (10/min), so that its test is not
+        # cut short by a lock; the lockout test clears the throttle instead.
+        LOGIN_LOCKOUT_THRESHOLD=12,
     )
     logs = tmp_path_factory.mktemp("instances")
     with live.gunicorn(env, log_dir=logs) as a, live.gunicorn(env, log_dir=logs) as b:
@@ -103,6 +106,27 @@ def test_login_failures_on_both_instances_count_towards_one_limit(instances):
     assert on_a.status == 429
     assert "Retry-After" in on_a.headers
     assert on_b.status == 429
+
+
+def test_a_lock_made_through_one_instance_holds_on_the_other(instances, shared_redis):
+    a, b = instances
+    username = f"locked_{secrets.token_hex(3)}"
+    _register(a, username)
+    wrong = {"username": username, "password": "not-the-password"}
+    cache = redis.Redis.from_url(shared_redis)
+
+    statuses = []
+    for _ in range(12):
+        statuses.append(a.call("POST", "/user/login", wrong).status)
+        # Only the lock, kept in the database, is under test: the cache's
+        # per-username throttle is emptied after every failure.
+        cache.flushdb()
+    on_b = b.call("POST", "/user/login", {"username": username, "password": PASSWORD})
+
+    assert statuses == [401] * 12
+    assert on_b.status == 429, on_b.text
+    assert on_b.json()["code"] == "account_locked"
+    assert int(on_b.headers["Retry-After"]) > 0
 
 
 def test_logout_on_one_instance_is_honoured_by_the_other(instances):
