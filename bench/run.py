@@ -1002,7 +1002,7 @@ def machine_lines():
     return [
         f"Machine: nproc={os.cpu_count()}, CPU {cpu}, RAM {memory}; "
         f"{platform.python_implementation()} {platform.python_version()}, {pg}; "
-        f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, machine shared with other test runs."
+        f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, machine shared with other work."
     ]
 
 
