@@ -87,8 +87,12 @@ def _plans(client, url):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, response.content
-    queries = [q["sql"] for q in captured.captured_queries][1:]  # [0] authenticates
-    assert len(queries) == 2  # the count, then the page
+    # [0] authenticates; then the count, the page, and the page's login locks.
+    queries = [q["sql"] for q in captured.captured_queries][1:]
+    assert len(queries) == 3
+    locks = queries.pop()
+    assert "accounts_loginfailurestreak" in locks
+    assert "accounts_user " not in locks.replace('"', "")
     return [(sql, _explain(sql, None)) for sql in queries]
 
 
