@@ -98,7 +98,8 @@ class AdminUserListSerializer(ShapedListSerializer):
         rows = data.all() if isinstance(data, models.manager.BaseManager) else data
         items = shape(UserSerializer(), rows)
         locks = lockout.locked_until((item["id"], item["username"]) for item in items)
-        field = self.child.fields["locked_until"]
+        # The declared field: .fields would deep-copy every field of the child.
+        field = type(self.child)._declared_fields["locked_until"]
         for item in items:
             item["locked_until"] = field.shape(locks.get(item["id"]))
         return items
