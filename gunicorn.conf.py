@@ -13,15 +13,18 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 
-# Sync workers: each handles one request at a time, with one persistent
-# database connection. Requests are short and CPU-bound (JSON, password
-# hashing), so 2 * cores + 1 keeps every core busy while some wait on
-# PostgreSQL. GUNICORN_THREADS > 1 switches to the threaded worker.
+# Each worker handles one request at a time (one thread), with one
+# persistent database connection. Requests are short and CPU-bound (JSON,
+# password hashing), so 2 * cores + 1 keeps every core busy while some wait
+# on PostgreSQL.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-# `gthread` keeps idle client connections open (keepalive) where sync
-# workers close each after one response; bench/run.py measures both.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# The threaded worker, even with one thread: it keeps a client's connection
+# open between requests (HTTP keep-alive, GUNICORN_KEEPALIVE seconds), where
+# the sync worker closes each after one response, so every request of a
+# client or proxy would pay a new TCP connection (accept, close) in the
+# worker's CPU. bench/run.py measures both; `sync` stays available.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 
 # A request running longer than this is killed (and its worker restarted).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

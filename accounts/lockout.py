@@ -104,12 +104,28 @@ def end_streak(username, *, now=None):
     return was_locked
 
 
+# How many usernames may be locked at once for locked_until() to read every lock.
+LOCKS_READ_WHOLE = 100
+
+
 def locked_until(accounts, *, now=None):
-    """Return {id: end of lock} for those (id, username) `accounts` whose username is locked."""
+    """Return {id: end of lock} for those (id, username) `accounts` whose username is locked.
+
+    A lock lasts minutes, so few usernames are locked at any time, and
+    usually none: the locks in force are read whole (an index range) and
+    matched to the accounts, which then need a keyed hash each only when
+    some lock is in force. Only past LOCKS_READ_WHOLE locks (an attack on
+    many usernames) are the accounts' keys sent, in a second query.
+    """
     now = now or timezone.now()
+    in_force = LoginFailureStreak.objects.filter(locked_until__gt=now)
+    locks = dict(in_force.values_list("key", "locked_until")[: LOCKS_READ_WHOLE + 1])
+    if not locks:
+        return {}
     ids = {username_key(username): pk for pk, username in accounts}
-    locks = LoginFailureStreak.objects.filter(key__in=ids, locked_until__gt=now)
-    return {ids[key]: until for key, until in locks.values_list("key", "locked_until")}
+    if len(locks) > LOCKS_READ_WHOLE:
+        locks = dict(in_force.filter(key__in=ids).values_list("key", "locked_until"))
+    return {pk: locks[key] for key, pk in ids.items() if key in locks}
 
 
 def prune(*, now=None):

@@ -1,7 +1,8 @@
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models import F, Func, Subquery
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -125,6 +126,12 @@ class UserTallyQuerySet(models.QuerySet):
         CPU than fetching them.
         """
         return sum(self.filter(**filters).values_list("users", flat=True))
+
+    def total_expression(self, **filters):
+        """total(), as an SQL expression for another query (a list's page carries its count)."""
+        # Func, not Sum: an aggregate here would group by the tally's rows.
+        sums = self.filter(**filters).order_by().annotate(sum=Func(F("users"), function="SUM"))
+        return Coalesce(Subquery(sums.values("sum")), 0)
 
 
 class UserTally(models.Model):
@@ -297,8 +304,12 @@ class LoginFailureStreak(models.Model):
     class Meta:
         verbose_name = _("failed-login streak")
         verbose_name_plural = _("failed-login streaks")
-        # The prune of streaks that ended by time.
-        indexes = [models.Index(fields=["last_failure_at"], name="accounts_streak_failure_idx")]
+        indexes = [
+            # The prune of streaks that ended by time.
+            models.Index(fields=["last_failure_at"], name="accounts_streak_failure_idx"),
+            # The locks in force, which the admin's user objects show.
+            models.Index(fields=["locked_until"], name="accounts_streak_locked_idx"),
+        ]
 
     def __str__(self):
         return f"{self.failures} failures, {self.locks} locks"

@@ -284,8 +284,6 @@ class PasswordResetConfirmSerializer(LinkTokenSerializer):
 class SessionSerializer(serializers.Serializer):
     """A login: the chain of refresh tokens that rotation hands out, and their access tokens."""
 
-    # `current` compares with the context's `current_session_id` (None: none is).
-
     id = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     last_used_at = serializers.DateTimeField(
@@ -296,20 +294,22 @@ class SessionSerializer(serializers.Serializer):
     )
     ip_address = serializers.IPAddressField(read_only=True, allow_null=True)
     user_agent = serializers.CharField(read_only=True)
-    current = serializers.SerializerMethodField(
-        help_text="Whether the access token making this request belongs to this session."
+    # An annotation of accounts.sessions.live_sessions().
+    current = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the access token making this request belongs to this session.",
     )
 
     class Meta:
         list_serializer_class = ShapedListSerializer
 
-    def get_current(self, session) -> bool:
-        return session.pk == self.context.get("current_session_id")
-
 
 class EventSerializer(serializers.ModelSerializer):
     """The contract's event object: what happened, when, from where, in which session, by whom."""
 
+    # Not the BigIntegerField the model's id maps to: its output depends on a
+    # setting (COERCE_BIGINT_TO_STRING), so accounts.shaping could not keep ints as they are.
+    id = serializers.IntegerField(read_only=True)
     actor_id = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="The admin who acted; null for the user."
     )
@@ -318,6 +318,7 @@ class EventSerializer(serializers.ModelSerializer):
         model = SecurityEvent
         fields = ["id", "type", "created_at", "ip_address", "user_agent", "session_id", "actor_id"]
         read_only_fields = fields
+        list_serializer_class = ShapedListSerializer
 
 
 class ExportSerializer(serializers.Serializer):

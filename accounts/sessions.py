@@ -87,9 +87,14 @@ def end_one(*, user, session_id, reason=SessionEndReason.ENDED):
     return bool(_end(Session.objects.live().filter(pk=session_id, user=user), reason))
 
 
-def live_sessions(user):
-    """The user's live sessions, most recently used first."""
-    return Session.objects.live().filter(user=user).order_by("-last_used_at", "-id")
+def live_sessions(user, current_session_id=None):
+    """The user's live sessions, most recently used first, each saying whether it is `current`."""
+    return (
+        Session.objects.live()
+        .filter(user=user)
+        .annotate(current=Q(pk=current_session_id))
+        .order_by("-last_used_at", "-id")
+    )
 
 
 def prune(*, now=None):

@@ -20,8 +20,9 @@ output from the same fields with less work per item:
 - Any other field (a method field, a nested serializer, a dotted source)
   is left to DRF's own steps, with the request's bound field and context.
 
-When every field is plain, `columns()` names what they read, so a list can
-fetch rows as dicts (QuerySet.values()) instead of model instances: only the
+When every field is plain (or reads an annotation of the queryset),
+`columns()` names what they read, so a list can fetch rows as dicts
+(QuerySet.values(), see rows()) instead of model instances: only the
 columns the objects show, and no model instances to build. The serializer
 stays the one definition of the objects' shape and of their schema.
 Tests compare the output with DRF's own.
@@ -47,6 +48,8 @@ _PLAIN_FIELD_CLASSES = (
     serializers.ChoiceField,
     serializers.DateTimeField,
 )
+# Time zone names of UTC itself.
+_UTC_KEYS = {"UTC", "Etc/UTC"}
 # The type of value each one's to_representation() returns unchanged.
 _KEPT = {
     serializers.IntegerField.to_representation: int,
@@ -85,15 +88,29 @@ def _is_plain(field, model):
         model_field = model._meta.get_field(field.source)
     except FieldDoesNotExist:
         return False  # a property or a method: DRF would call a method
-    return model_field.concrete and not model_field.is_relation
+    # A foreign key's own column (`actor_id`) is plain; the related object is not.
+    return model_field.concrete and (
+        not model_field.is_relation or field.source == model_field.attname != model_field.name
+    )
 
 
-def columns(serializer_class, model):
-    """The columns that `serializer_class` shows, for QuerySet.values(); None if not all plain."""
+def columns(serializer_class, queryset):
+    """The columns and annotations of `queryset` that `serializer_class` shows, for
+    QuerySet.values(); None if not all of its fields are plain."""
+    annotations = queryset.query.annotations
     fields = _shared_fields(serializer_class)
-    if not all(_is_plain(field, model) for field in fields):
+    if not all(
+        _is_plain(field, None) if field.source in annotations else _is_plain(field, queryset.model)
+        for field in fields
+    ):
         return None
     return [field.source for field in fields]
+
+
+def rows(queryset, serializer_class):
+    """`queryset` as rows of just what `serializer_class` shows, where its fields allow."""
+    names = columns(serializer_class, queryset)
+    return queryset if names is None else queryset.values(*names)
 
 
 def shape(serializer, rows):
@@ -177,5 +194,7 @@ def _shaper(field, time_zone):
         and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
         and getattr(field, "timezone", None) is None
     ):
-        iso_zone = time_zone
+        # Django's UTC is a ZoneInfo; the database's values carry
+        # datetime.UTC, which astimezone(datetime.UTC) returns as they are.
+        iso_zone = datetime.UTC if getattr(time_zone, "key", None) in _UTC_KEYS else time_zone
     return field.field_name, field.source, kind, only, field.to_representation, iso_zone

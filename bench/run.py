@@ -77,9 +77,10 @@ SECOND_PART_LISTS = {
     "GET /api/user/{id}/events": "/api/user/{id}/events?page_size=100",
 }
 LIST_ROWS = 100
-# The variant of this service served by gunicorn's threaded worker, which keeps
-# wrk's connections open (keepalive); sync workers close each after one answer.
-GTHREAD = "GUNICORN_WORKER_CLASS=gthread"
+# The variant of this service served by gunicorn's sync worker, which closes
+# each connection after one answer where gunicorn.conf.py's threaded worker
+# keeps wrk's connections open (keep-alive).
+SYNC = "GUNICORN_WORKER_CLASS=sync"
 
 
 def parse_args():
@@ -330,13 +331,18 @@ class Bench:
             else:
                 log(f"  {name}: {answer.status_code}, not measured")
         if paths:
+            from accounts import events
+            from accounts.clients import Client
+            from accounts.models import EventType
             from accounts.tests.factories import token_pair
 
             # What a login does once the password is checked: a session, and
             # its login event (the hash of 99 logins would take minutes).
             user = User.objects.get(pk=user_id)
+            seen_from = Client(ip_address="127.0.0.1", user_agent="bench")
             for _ in range(LIST_ROWS - 1):
-                token_pair(user)
+                token_pair(user, seen_from)
+                events.record(EventType.LOGIN, user=user, client=seen_from)
         for name, (path, token) in paths.items():
             answer = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
             self.list_rows[name] = len(answer.json()["results"])
@@ -353,7 +359,7 @@ class Bench:
         with contextlib.ExitStack() as stack:
             ours = stack.enter_context(serve_service())
             ours_cores = stack.enter_context(serve_service(WEB_CONCURRENCY=cores))
-            ours_gthread = stack.enter_context(serve_service(GUNICORN_WORKER_CLASS="gthread"))
+            ours_sync = stack.enter_context(serve_service(GUNICORN_WORKER_CLASS="sync"))
             floor_server = stack.enter_context(serve_peer(floor, self))
             djoser_server = stack.enter_context(serve_peer(djoser, self))
             variants = {
@@ -373,13 +379,13 @@ class Bench:
                     "/api/user/?page_size=100",
                     {"token": admin},
                 ),
-                f"profile GET: this service, {GTHREAD}": (
-                    ours_gthread,
+                f"profile GET: this service, {SYNC}": (
+                    ours_sync,
                     "/user/profile",
                     {"token": user},
                 ),
-                f"admin list, 100 a page: this service, {GTHREAD}": (
-                    ours_gthread,
+                f"admin list, 100 a page: this service, {SYNC}": (
+                    ours_sync,
                     "/api/user/?page_size=100",
                     {"token": admin},
                 ),
@@ -550,7 +556,7 @@ class Bench:
 
     def peer_lines(self, size):
         """The side-by-side table: CPU per request and requests/s for each project."""
-        columns = ["this service", f"this service, {GTHREAD}", "djoser", "floor (stock project)"]
+        columns = ["this service", f"this service, {SYNC}", "djoser", "floor (stock project)"]
         endpoints = ["profile GET", "admin list, 100 a page", "login"]
         lines = [
             f"Side by side, {size:,} users, medians of the interleaved rounds: workers' CPU "
@@ -623,7 +629,7 @@ class Bench:
             ),
         ]
         for endpoint, peer in ((ours, floor), (ours_list, djoser_list)):
-            variant = f"{endpoint}, {GTHREAD}"
+            variant = f"{endpoint}, {SYNC}"
             out.append(
                 _target(
                     f"{variant} (not the default): workers' CPU / requests/s against "

@@ -77,3 +77,48 @@ def test_the_prune_command_prunes_streaks(settings, capsys):
     call_command("prune")
 
     assert "Deleted 1 failed-login streaks." in capsys.readouterr().out
+
+
+def _lock(username):
+    for _ in range(5):
+        lockout.record_failure(username, now=NOW)
+
+
+def test_locked_until_maps_the_locks_in_force_to_the_accounts():
+    _lock("alice")
+    _lock("carol")
+    lockout.record_failure("bob", now=NOW)  # a streak, no lock
+
+    locks = lockout.locked_until([(1, "ALICE"), (2, "bob"), (3, "dave")], now=NOW)
+
+    assert locks == {1: NOW + timedelta(seconds=60)}
+
+
+def test_locked_until_ignores_locks_that_have_ended():
+    _lock("alice")
+
+    assert lockout.locked_until([(1, "alice")], now=NOW + timedelta(seconds=60)) == {}
+
+
+def test_locked_until_reads_one_query_and_no_key_when_no_lock_is_in_force(
+    django_assert_num_queries, monkeypatch
+):
+    lockout.record_failure("alice", now=NOW)
+    monkeypatch.setattr(lockout, "username_key", None)  # calling it would fail
+
+    with django_assert_num_queries(1):
+        assert lockout.locked_until([(1, "alice")], now=NOW) == {}
+
+
+def test_locked_until_sends_the_accounts_keys_past_the_locks_it_reads_whole(
+    django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(lockout, "LOCKS_READ_WHOLE", 1)
+    _lock("alice")
+    _lock("bob")
+    _lock("carol")
+
+    with django_assert_num_queries(2):
+        locks = lockout.locked_until([(1, "alice"), (2, "dave")], now=NOW)
+
+    assert locks == {1: NOW + timedelta(seconds=60)}

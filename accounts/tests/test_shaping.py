@@ -1,4 +1,4 @@
-"""accounts.shaping makes of users and sessions exactly what DRF's own serializers make."""
+"""accounts.shaping makes of users, sessions and events exactly what DRF's own serializers make."""
 
 import zoneinfo
 from datetime import UTC, datetime
@@ -7,9 +7,16 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import Role, Session, User
-from accounts.serializers import AdminUserSerializer, SessionSerializer, UserSerializer
-from accounts.shaping import columns, shape
+from accounts import events, sessions
+from accounts.clients import Client
+from accounts.models import EventType, Role, SecurityEvent, Session, User
+from accounts.serializers import (
+    AdminUserSerializer,
+    EventSerializer,
+    SessionSerializer,
+    UserSerializer,
+)
+from accounts.shaping import columns, rows, shape
 from accounts.tests.factories import UserFactory, token_pair
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +43,7 @@ def varied_users():
 
 
 def test_rows_of_columns_are_shaped_as_drf_shapes_users(varied_users):
-    rows = varied_users.values(*columns(UserSerializer, User))
+    rows = varied_users.values(*columns(UserSerializer, User.objects.all()))
 
     assert shape(UserSerializer(), rows) == _drf(UserSerializer, varied_users)
 
@@ -45,7 +52,7 @@ def test_admin_list_rows_of_the_user_objects_columns_are_shaped_as_drf_shapes_th
     varied_users,
 ):
     # The admin list reads the user object's columns; its list serializer adds the locks.
-    rows = varied_users.values(*columns(UserSerializer, User))
+    rows = varied_users.values(*columns(UserSerializer, User.objects.all()))
 
     assert AdminUserSerializer(rows, many=True).data == _drf(AdminUserSerializer, varied_users)
 
@@ -60,14 +67,16 @@ def test_model_instances_are_shaped_as_drf_shapes_them(varied_users, serializer_
 
 def test_shapes_follow_the_active_time_zone(varied_users):
     with timezone.override(zoneinfo.ZoneInfo("America/St_Johns")):  # -03:30 / -02:30
-        shaped = shape(UserSerializer(), varied_users.values(*columns(UserSerializer, User)))
+        shaped = shape(
+            UserSerializer(), varied_users.values(*columns(UserSerializer, User.objects.all()))
+        )
 
         assert shaped == _drf(UserSerializer, varied_users)
     assert shaped[1]["last_login"] == "2026-03-04T01:36:07-03:30"
 
 
 def test_the_user_objects_columns_leave_out_the_password():
-    assert columns(UserSerializer, User) == [
+    assert columns(UserSerializer, User.objects.all()) == [
         "id",
         "username",
         "email",
@@ -83,19 +92,43 @@ def test_the_user_objects_columns_leave_out_the_password():
     ]
 
 
-def test_sessions_with_their_method_field_are_shaped_as_drf_shapes_them(user):
+@pytest.fixture
+def varied_sessions(user):
     for agent in ["Firefox", "", "Ünïcode agent"]:
         token_pair(user)
         Session.objects.filter(user_agent="").update(user_agent=agent)
     current = Session.objects.order_by("created_at").last()
-    sessions = list(Session.objects.order_by("id"))
-    context = {"current_session_id": current.pk}
+    return sessions.live_sessions(user, current.pk)
 
-    shaped = SessionSerializer(sessions, many=True, context=context).data
 
-    assert shaped == _drf(SessionSerializer, sessions, context)
+def test_rows_of_sessions_are_shaped_as_drf_shapes_them(varied_sessions):
+    shaped = SessionSerializer(rows(varied_sessions, SessionSerializer), many=True).data
+
+    assert shaped == _drf(SessionSerializer, varied_sessions)
     assert [item["current"] for item in shaped].count(True) == 1
-    assert columns(SessionSerializer, Session) is None  # `current` reads the context
+
+
+def test_sessions_read_their_columns_and_the_current_annotation(varied_sessions):
+    assert columns(SessionSerializer, varied_sessions) == [
+        "id",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "ip_address",
+        "user_agent",
+        "current",
+    ]
+
+
+def test_rows_of_events_are_shaped_as_drf_shapes_them(user, admin_user):
+    events.record(EventType.LOGIN, user=user, client=Client("203.0.113.7", "curl/8"))
+    events.record(EventType.ADMIN_CHANGE, user=user, actor=admin_user, session_id="s" * 22)
+    history = SecurityEvent.objects.order_by("id")
+
+    assert columns(EventSerializer, history) == [*EventSerializer.Meta.fields]
+    assert EventSerializer(rows(history, EventSerializer), many=True).data == _drf(
+        EventSerializer, history
+    )
 
 
 class _WithMethodField(UserSerializer):
@@ -126,7 +159,7 @@ def test_fields_other_than_plain_columns_are_shaped_by_drfs_own_steps(
 ):
     users = list(varied_users)
 
-    assert columns(serializer_class, User) is None
+    assert columns(serializer_class, User.objects.all()) is None
     assert shape(serializer_class(), users) == _drf(serializer_class, users)
 
 

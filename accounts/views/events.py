@@ -6,10 +6,12 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework.generics import ListAPIView
 
 from accounts import policies
+from accounts.filters import FilterBackend
 from accounts.models import EventType, SecurityEvent, User
 from accounts.pagination import ListPagination
 from accounts.permissions import IsAdminRole
 from accounts.serializers import EventSerializer
+from accounts.shaping import rows
 
 EVENT_EXAMPLE = OpenApiExample(
     "Events",
@@ -42,13 +44,14 @@ class EventListView(ListAPIView):
 
     serializer_class = EventSerializer
     pagination_class = ListPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = EventFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's dry run
             return SecurityEvent.objects.none()
-        return SecurityEvent.objects.filter(user=self.account()).order_by("-created_at", "-id")
+        events = SecurityEvent.objects.filter(user=self.account()).order_by("-created_at", "-id")
+        return rows(events, EventSerializer)
 
     def account(self):
         return self.request.user

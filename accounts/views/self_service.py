@@ -65,13 +65,12 @@ class ExportView(APIView):
     )
     def get(self, request):
         user = request.user
-        live = sessions.live_sessions(user)
-        context = {"current_session_id": current_session_id(request)}
+        live = sessions.live_sessions(user, current_session_id(request))
         events = user.security_events.order_by("-created_at", "-id")
         return Response(
             {
                 "user": user_data(user),
-                "sessions": SessionSerializer(live, many=True, context=context).data,
+                "sessions": SessionSerializer(live, many=True).data,
                 "events": EventSerializer(events, many=True).data,
             }
         )

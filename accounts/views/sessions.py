@@ -11,6 +11,7 @@ from accounts.clients import client_from_request
 from accounts.openapi import error_response
 from accounts.pagination import ListPagination
 from accounts.serializers import MessageSerializer, SessionSerializer
+from accounts.shaping import rows
 
 
 def current_session_id(request):
@@ -25,11 +26,8 @@ class SessionListView(ListAPIView):
     pagination_class = ListPagination
 
     def get_queryset(self):
-        return sessions.live_sessions(self.request.user)
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        return {**context, "current_session_id": current_session_id(self.request)}
+        live = sessions.live_sessions(self.request.user, current_session_id(self.request))
+        return rows(live, SessionSerializer)
 
 
 class SessionDetailView(APIView):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts import services, sessions
 from accounts.clients import client_from_request
+from accounts.filters import FilterBackend, asks_for_filters
 from accounts.models import Role, User
 from accounts.openapi import AutoSchema, error_response
 from accounts.pagination import ListPagination, UserPagination
@@ -26,7 +27,7 @@ from accounts.serializers import (
     SessionSerializer,
     UserSerializer,
 )
-from accounts.shaping import columns
+from accounts.shaping import rows
 
 
 class UserFilter(filters.FilterSet):
@@ -42,26 +43,6 @@ class UserFilter(filters.FilterSet):
     class Meta:
         model = User
         fields = ["role", "active"]
-
-
-class UserFilterBackend(filters.DjangoFilterBackend):
-    """django-filter's backend, left out when the request names none of the filters.
-
-    Building and validating the filter set's form costs more than the rest
-    of the list's filtering, for a request that asks for no filter at all
-    (the default list, every page of it), where it changes nothing.
-    """
-
-    def filter_queryset(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not asks_for_filters(request, filterset_class):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
-
-
-def asks_for_filters(request, filterset_class):
-    """Whether the query string names any filter of `filterset_class` (each takes one)."""
-    return not request.query_params.keys().isdisjoint(filterset_class.base_filters)
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -129,7 +110,7 @@ class UserAdminViewSet(
     serializer_class = AdminUserSerializer
     permission_classes = [IsAdminRole, UserPolicy]
     pagination_class = UserPagination
-    filter_backends = [UserFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [FilterBackend, SearchFilter, StableOrderingFilter]
     filterset_class = UserFilter
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering_fields = ["id", "username", "email", "created_at", "last_login"]
@@ -160,9 +141,7 @@ class UserAdminViewSet(
             # Rows of just the columns the user objects show, shaped by
             # accounts.shaping: no model instances, no password hash.
             # AdminUserListSerializer adds each lock to the user object's columns.
-            names = columns(UserSerializer, User)
-            if names is not None:
-                queryset = queryset.values(*names)
+            queryset = rows(queryset, UserSerializer)
         return queryset
 
     def update(self, request, *args, **kwargs):
@@ -210,7 +189,9 @@ class UserAdminViewSet(
     )
     def sessions(self, request, pk=None):
         """List an account's live sessions, most recently used first (`current` is false)."""
-        page = self.paginate_queryset(sessions.live_sessions(self.get_object()))
+        page = self.paginate_queryset(
+            rows(sessions.live_sessions(self.get_object()), SessionSerializer)
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

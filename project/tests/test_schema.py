@@ -1,6 +1,8 @@
 """The OpenAPI document describes the contract exactly: operations, codes, auth, examples."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -314,3 +316,21 @@ def test_reset_page_operations_say_its_form_posts_form_encoded(schema, method):
     operation = _operation(schema, method, "/user/reset-password/{token}")
 
     assert "application/x-www-form-urlencoded" in operation["description"]
+
+
+SNAPSHOT = Path(__file__).with_name("openapi.snapshot.json")
+
+
+def test_schema_matches_the_snapshot(schema):
+    """The whole document, compared with a saved copy: work on speed must change none of it.
+
+    After an intended change, rewrite it with
+    `UPDATE_SCHEMA_SNAPSHOT=1 ./dev test project/tests/test_schema.py` and commit it.
+    """
+    text = json.dumps(schema, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_SCHEMA_SNAPSHOT") == "1":
+        SNAPSHOT.write_text(text)
+    assert text == SNAPSHOT.read_text(), (
+        "The OpenAPI document changed. If intended, run "
+        "UPDATE_SCHEMA_SNAPSHOT=1 ./dev test project/tests/test_schema.py and commit the snapshot."
+    )

@@ -157,3 +157,21 @@ def test_no_origin_is_allowed_when_none_is_configured(user_client, settings):
     response = user_client.get("/user/profile", HTTP_ORIGIN=ALLOWED_ORIGIN)
 
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_a_json_answer_that_a_csp_decorator_changed_gets_the_changed_policy(rf):
+    from csp.decorators import csp_update
+    from django.http import JsonResponse
+
+    from project.security import ContentSecurityPolicyMiddleware
+
+    @csp_update({"img-src": ["https://img.example.com"]})
+    def view(request):
+        return JsonResponse({})
+
+    response = ContentSecurityPolicyMiddleware(view)(rf.get("/anything"))
+
+    assert _directives(response["Content-Security-Policy"]) == {
+        **API_POLICY,
+        "img-src": ["https://img.example.com"],
+    }

@@ -837,15 +837,22 @@ def many_users(db):
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["", "&search=many", "&role=USER", "&active=true", "&ordering=-created_at"],
+    ("query", "queries"),
+    [
+        ("", 3),
+        ("&search=many", 4),
+        ("&role=USER", 3),
+        ("&active=true", 3),
+        ("&ordering=-created_at", 3),
+    ],
 )
 def test_list_runs_the_same_queries_for_any_page_size(
-    admin_client_api, many_users, django_assert_num_queries, query
+    admin_client_api, many_users, django_assert_num_queries, query, queries
 ):
-    # Authentication (1), count (1), page (1), the page's locks (1).
+    # Authentication (1), the page with the tallies' count beside each row (1), the
+    # page's locks (1); a search is counted apart (1 more).
     for size in (5, 50):
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(queries):
             response = admin_client_api.get(f"/api/user/?page_size={size}{query}")
         assert len(response.json()["results"]) == size
 
@@ -856,7 +863,8 @@ def test_list_reads_only_the_columns_of_user_objects(admin_client_api, many_user
         response = admin_client_api.get(f"/api/user/{query}")
 
     assert response.status_code == 200
-    page = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
+    page = [q["sql"] for q in queries.captured_queries if 'FROM "accounts_user"' in q["sql"]]
+    page = [sql for sql in page if "LIMIT" in sql]
     assert len(page) == 1
     assert "password" not in page[0]
     assert "is_superuser" not in page[0]
