@@ -52,13 +52,24 @@ def _fetch_user(model, session_id, user_id):
         row = cursor.fetchone()
     if row is None:
         return None
-    compiler = connection.ops.compiler("SQLCompiler")(None, connection, alias)
-    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
-    if converters:
-        row = next(compiler.apply_converters([row], converters))
+    if _converters_needed(model, alias):
+        compiler = connection.ops.compiler("SQLCompiler")(None, connection, alias)
+        row = next(compiler.apply_converters([row], _converters(compiler, model)))
     user = model.from_db(alias, [field.attname for field in fields], row[: len(fields)])
     user.session_found, user.session_ended = row[len(fields) :]
     return user
+
+
+def _converters(compiler, model):
+    table = model._meta.db_table
+    return compiler.get_converters([field.get_col(table) for field in model._meta.concrete_fields])
+
+
+@functools.cache
+def _converters_needed(model, alias):
+    """Whether the database of `alias` converts any of the user's columns (PostgreSQL: none)."""
+    connection = connections[alias]
+    return bool(_converters(connection.ops.compiler("SQLCompiler")(None, connection, alias), model))
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

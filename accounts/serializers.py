@@ -90,14 +90,19 @@ def user_data(user):
 class AdminUserListSerializer(ShapedListSerializer):
     """Admin user objects: the user object's columns, shaped as usual, plus each lock.
 
-    The page's locks are read in one query, not one per user; the rows may be
-    the user object's columns only (accounts.shaping.columns(UserSerializer)).
+    The page's locks are read in one query, not one per user, and in none when
+    the rows say that no lock is in force (lockout.with_any_lock()); the rows
+    may be the user object's columns only (accounts.shaping.columns(UserSerializer)).
     """
 
     def to_representation(self, data):
-        rows = data.all() if isinstance(data, models.manager.BaseManager) else data
+        rows = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
         items = shape(UserSerializer(), rows)
-        locks = lockout.locked_until((item["id"], item["username"]) for item in items)
+        first = (rows[0] if isinstance(rows[0], dict) else vars(rows[0])) if rows else {}
+        if first.get(lockout.ANY_LOCK) is False:
+            locks = {}
+        else:
+            locks = lockout.locked_until((item["id"], item["username"]) for item in items)
         # The declared field: .fields would deep-copy every field of the child.
         field = type(self.child)._declared_fields["locked_until"]
         for item in items:

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
-from accounts import services, sessions
+from accounts import lockout, services, sessions
 from accounts.clients import client_from_request
 from accounts.filters import FilterBackend, asks_for_filters
 from accounts.models import Role, User
@@ -141,7 +141,7 @@ class UserAdminViewSet(
             # Rows of just the columns the user objects show, shaped by
             # accounts.shaping: no model instances, no password hash.
             # AdminUserListSerializer adds each lock to the user object's columns.
-            queryset = rows(queryset, UserSerializer)
+            queryset = lockout.with_any_lock(rows(queryset, UserSerializer))
         return queryset
 
     def update(self, request, *args, **kwargs):
