@@ -27,8 +27,9 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db import IntegrityError, connections, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -120,9 +121,16 @@ def with_any_lock(users):
     """`users` with ANY_LOCK on each row: whether any username is locked right now.
 
     Read with a page of users, it spares the page its lock query (locked_until())
-    while nobody is locked, the usual case.
+    while nobody is locked, the usual case. Written as SQL: the ORM's Exists()
+    costs more CPU to build and compile than the query it spares.
     """
-    return users.annotate(**{ANY_LOCK: Exists(in_force())})
+    meta = LoginFailureStreak._meta
+    column = meta.get_field("locked_until").column
+    now = connections[users.db].ops.adapt_datetimefield_value(timezone.now())
+    sql = f'EXISTS (SELECT 1 FROM "{meta.db_table}" WHERE "{column}" > %s)'  # noqa: S608
+    # Names from the model's metadata, the time as a parameter.
+    any_lock = RawSQL(sql, [now], output_field=BooleanField())  # noqa: S611
+    return users.annotate(**{ANY_LOCK: any_lock})
 
 
 def locked_until(accounts, *, now=None):

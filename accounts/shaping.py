@@ -154,6 +154,13 @@ def shape(serializer, rows):
             if value is None or (type(value) is kind and (only is None or value in only)):
                 item[name] = value
             elif (
+                iso_zone is datetime.UTC
+                and type(value) is datetime.datetime
+                and value.tzinfo is iso_zone
+            ):
+                # What the database's values are: isoformat() ends in "+00:00".
+                item[name] = value.isoformat()[:-6] + "Z"
+            elif (
                 iso_zone is not None
                 and type(value) is datetime.datetime
                 and value.utcoffset() is not None
