@@ -14,7 +14,8 @@ on either database, with or without row locks.
 
 import secrets
 
-from django.db.models import Q
+from django.db.models import BooleanField, Q, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
@@ -92,9 +93,23 @@ def live_sessions(user, current_session_id=None):
     return (
         Session.objects.live()
         .filter(user=user)
-        .annotate(current=Q(pk=current_session_id))
+        .annotate(current=_is_session(current_session_id))
         .order_by("-last_used_at", "-id")
     )
+
+
+def _is_session(session_id):
+    """Whether a row is the session `session_id`, as an SQL expression.
+
+    Written as SQL: the ORM's Q(pk=...) as a value costs a session list more
+    CPU to build and compile than the rest of its query.
+    """
+    if session_id is None:
+        return Value(False)
+    meta = Session._meta
+    # The names from the model's metadata, the id as a parameter.
+    sql = f'"{meta.db_table}"."{meta.pk.column}" = %s'
+    return RawSQL(sql, [session_id], output_field=BooleanField())  # noqa: S611
 
 
 def prune(*, now=None):
