@@ -14,8 +14,9 @@ Serves three projects with gunicorn on loopback and drives them with wrk:
 The peers (bench/peers.py) are generated into a temporary directory and run
 from bench/.venv, made from bench/requirements.txt: the service's own
 Django, DRF, SimpleJWT, gunicorn and psycopg plus djoser. Every project gets
-the same number of sync workers (gunicorn.conf.py's default unless
---workers) and its own database with the same users.
+the same number of workers (gunicorn.conf.py's default unless --workers:
+this service its threaded workers, the peers gunicorn's stock sync workers)
+and its own database with the same users.
 
 Compared variants are up at once and wrk runs alternate between them, round
 after round; the table shows medians. Each figure is shown with the workers'
@@ -526,9 +527,9 @@ class Bench:
             "",
             f"wrk: {self.args.threads} threads, {self.args.connections} connections, "
             f"{self.args.duration} s per run ({self.args.duration * 2} s for logins); "
-            f"{self.args.workers} sync workers for every project; this service with "
-            "gunicorn.conf.py, DB_CONN_MAX_AGE=60; the peers with stock gunicorn settings "
-            "and CONN_MAX_AGE=60.",
+            f"{self.args.workers} workers for every project; this service with "
+            "gunicorn.conf.py (its threaded worker, one thread each), DB_CONN_MAX_AGE=60; "
+            "the peers with stock gunicorn settings (sync workers) and CONN_MAX_AGE=60.",
             "",
             *self.peer_lines(sizes[0]),
             "",
@@ -654,12 +655,6 @@ class Bench:
                     mine <= per_row,
                 )
             )
-        cores = os.cpu_count()
-        out += _login_targets(
-            "login", rps["login: this service"], cores, self, cpu["login: this service"]
-        )
-        name = f"login: this service, WEB_CONCURRENCY={cores}"
-        out += _login_targets(f"login, WEB_CONCURRENCY={cores}", rps[name], cores, self, cpu[name])
         big, small = sizes[-1], sizes[0]
         row = {(name, size): (rps, p50, p99) for name, size, rps, p50, p99, _ in self.rows}
         for name in self.admin_queries(big) if big != small else ():
@@ -691,6 +686,16 @@ class Bench:
                     slow[2] <= 1.5 * fast[2],
                 )
             )
+        # What the first benchmark held logins to; the speed issue asks only that
+        # they stay ahead of the peers (above).
+        cores = os.cpu_count()
+        out += ["", "Logins against the hash alone (figures, not targets):", ""]
+        out += ["| figure | value | at least 0.9 |", "|---|---|---|"]
+        out += _login_targets(
+            "login", rps["login: this service"], cores, self, cpu["login: this service"]
+        )
+        name = f"login: this service, WEB_CONCURRENCY={cores}"
+        out += _login_targets(f"login, WEB_CONCURRENCY={cores}", rps[name], cores, self, cpu[name])
         return out
 
 
