@@ -29,7 +29,9 @@ def _user_sql(model):
     user_column = session.get_field("user").column
     columns = ", ".join(f'u."{field.column}"' for field in model._meta.concrete_fields)
     return (
-        f"SELECT {columns}, s.id AS session_found,"  # noqa: S608
+        # PostgreSQL: a prepared statement (project.postgresql); elsewhere a comment.
+        "/* prepare */ "  # noqa: S608
+        f"SELECT {columns}, s.id AS session_found,"
         f" s.{session.get_field('ended_at').column} IS NOT NULL AS session_ended"
         f" FROM {model._meta.db_table} AS u"
         f" LEFT JOIN {session.db_table} AS s ON s.{session.pk.column} = %s"

@@ -15,6 +15,13 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 
 request_id_var = contextvars.ContextVar("request_id", default=None)
 
+# The lines carry no thread, process or source position: don't look them up
+# for every record (the logging HOWTO's "Optimization"; one line per request).
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
+logging._srcfile = None
+
 # Whatever reaches a log line — a message, an exception text, a field — goes
 # through these, so a reset token in a path, an email in a database error or
 # a JWT in an echoed header never lands in the log.

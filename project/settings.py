@@ -117,14 +117,13 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
         "DB_CONNECT_TIMEOUT", default=5
     )
-    # Prepared statements: parameters sent apart from the query (Django's
-    # server-side binding cursors), and psycopg prepares a query once a
-    # connection has run it five times, so PostgreSQL stops parsing and
-    # planning it again: the per-request authentication above all. Django
-    # leaves them off for connection poolers that cannot keep them
-    # (PgBouncer in transaction mode before 1.21); DB_PREPARED_STATEMENTS=false too.
+    # Parameters sent apart from the query (Django's server-side binding
+    # cursors), so the authentication's query, run on every request, is a
+    # prepared statement that PostgreSQL does not parse and plan again
+    # (project.postgresql). Off for a connection pooler that cannot keep
+    # them (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=false.
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
     if env.bool("DB_POOL", default=False):
         # psycopg's pool, per process; Django requires CONN_MAX_AGE=0 with it.
         DATABASES["default"]["OPTIONS"]["pool"] = {

@@ -1,5 +1,5 @@
 """Django's PostgreSQL backend: timestamps read by psycopg's C loader, health checks
-without a round trip.
+without a round trip, prepared statements where a query asks for one.
 
 Django loads every `timestamptz` through a Python subclass of psycopg's
 loader, to stamp each value with the connection's time zone. A Python
@@ -21,22 +21,52 @@ message, then end of file), which then polls readable; an idle connection
 that is alive has nothing to read. So the check polls the socket first,
 with no wait, and only when something is there does Django's `SELECT 1`
 decide whether to reconnect. psycopg's pool keeps its own checks.
+
+With server-side binding (settings: DB_PREPARED_STATEMENTS), a query whose
+text begins with PREPARE is prepared on its connection: PostgreSQL parses
+and plans it once and reuses the plan. That is for a query of fixed shape
+run on every request (the authentication's lookup by primary keys); the
+other queries are never prepared (Django's default), since a generic plan
+does not see the values it runs with: a list filtered by a rare role would
+walk the whole primary key index instead of reading the role's index.
 """
 
 import datetime
 import select
+import sys
 
 from django.db.backends.postgresql import base
-from django.db.backends.postgresql.base import Database
+from django.db.backends.postgresql.base import Database, ServerBindingCursor
 from psycopg import adapters, postgres
 from psycopg.pq import Format
 
 TIMESTAMPTZ_OID = postgres.types["timestamptz"].oid
 # psycopg's own loader: its C version when psycopg's C extension is installed.
 PSYCOPG_LOADER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+# The comment that asks for a query to be prepared (see above).
+PREPARE = "/* prepare */ "
+
+
+class PreparingCursor(ServerBindingCursor):
+    """Django's server-side binding cursor, preparing the queries that ask for it."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        if prepare is None and isinstance(query, str) and query.startswith(PREPARE):
+            prepare = True
+        return super().execute(query, params, prepare=prepare, binary=binary)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if params.get("cursor_factory") is ServerBindingCursor:
+            params["cursor_factory"] = PreparingCursor
+            # psycopg prepares nothing while this is None (Django's default),
+            # prepare=True included; as high as this, it prepares only those.
+            if params.get("prepare_threshold") is None:
+                params["prepare_threshold"] = sys.maxsize
+        return params
+
     def create_cursor(self, name=None):
         cursor = super().create_cursor(name)
         # Django's own check: USE_TZ, and no TIME_ZONE of the database.

@@ -111,3 +111,30 @@ def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(ow
 
     assert own_connection.connection is None  # closed: the next use reconnects
     assert _backend_pid(own_connection) != pid
+
+
+def _prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_authentications_query_is_prepared_and_no_other(user_client, admin_client_api):
+    for _ in range(6):  # past psycopg's own threshold, had it one
+        assert user_client.get("/user/profile").status_code == 200
+        assert admin_client_api.get("/api/user/?role=ADMIN").status_code == 200
+
+    [statement] = _prepared_statements()
+    assert statement.startswith("/* prepare */ SELECT")
+    assert "accounts_session" in statement
+
+
+def test_prepared_statements_can_be_turned_off(settings):
+    from project.postgresql.base import PreparingCursor
+
+    params = connection.get_connection_params()
+    assert params["cursor_factory"] is PreparingCursor
+
+    options = {**connection.settings_dict["OPTIONS"], "server_side_binding": False}
+    wrapper = DatabaseWrapper({**connection.settings_dict, "OPTIONS": options})
+    assert wrapper.get_connection_params()["cursor_factory"] is not PreparingCursor
