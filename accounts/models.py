@@ -244,9 +244,9 @@ class SessionEndReason(models.TextChoices):
 
 
 class SessionQuerySet(models.QuerySet):
-    def live(self, *, now=None):
-        """Sessions that are neither ended nor expired."""
-        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+    def live(self, *, now=None, **filters):
+        """Sessions that are neither ended nor expired (and match `filters`)."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now(), **filters)
 
 
 class Session(models.Model):

@@ -106,7 +106,8 @@ class AdminUserListSerializer(ShapedListSerializer):
         # The declared field: .fields would deep-copy every field of the child.
         field = type(self.child)._declared_fields["locked_until"]
         for item in items:
-            item["locked_until"] = field.shape(locks.get(item["id"]))
+            until = locks.get(item["id"])
+            item["locked_until"] = None if until is None else field.shape(until)
         return items
 
 

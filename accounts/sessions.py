@@ -91,8 +91,7 @@ def end_one(*, user, session_id, reason=SessionEndReason.ENDED):
 def live_sessions(user, current_session_id=None):
     """The user's live sessions, most recently used first, each saying whether it is `current`."""
     return (
-        Session.objects.live()
-        .filter(user=user)
+        Session.objects.live(user_id=user.pk)
         .annotate(current=_is_session(current_session_id))
         .order_by("-last_used_at", "-id")
     )
