@@ -98,9 +98,10 @@ class AdminUserListSerializer(ShapedListSerializer):
     def to_representation(self, data):
         rows = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
         items = shape(UserSerializer(), rows)
-        first = (rows[0] if isinstance(rows[0], dict) else vars(rows[0])) if rows else {}
-        if first.get(lockout.ANY_LOCK) is False:
-            locks = {}
+        first = rows[0] if rows else {}
+        values = first if isinstance(first, dict) else vars(first)
+        if not rows or values.get(lockout.ANY_LOCK) is False:
+            locks = {}  # an empty page, or no lock in force
         else:
             locks = lockout.locked_until((item["id"], item["username"]) for item in items)
         # The declared field: .fields would deep-copy every field of the child.
