@@ -1,10 +1,11 @@
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.expressions import SQL
 
 
 class Role(models.TextChoices):
@@ -136,12 +137,14 @@ class UserTallyQuerySet(models.QuerySet):
         meta = self.model._meta
         where = " AND ".join(f'"{meta.get_field(name).column}" = %s' for name in filters)
         users = meta.get_field("users").column
-        sql = f'SELECT COALESCE(SUM("{users}"), 0) FROM "{meta.db_table}"'  # noqa: S608
+        # Cast: PostgreSQL's SUM() of a bigint is a numeric, which psycopg reads as a Decimal.
+        sql = f'SELECT CAST(COALESCE(SUM("{users}"), 0) AS bigint) FROM "{meta.db_table}"'  # noqa: S608
         # Names from the model's metadata, the filters' values as parameters.
-        return RawSQL(  # noqa: S611
+        return SQL(
             f"({sql} WHERE {where})" if filters else f"({sql})",
             list(filters.values()),
             output_field=models.IntegerField(),
+            as_read=True,  # an int on every backend, read from one row
         )
 
 

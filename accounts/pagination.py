@@ -12,13 +12,13 @@ tallies, a sum over a few rows that is exact in the same snapshot.
 
 from functools import partial
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import IntegerField
-from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
+from accounts.expressions import SQL
 from accounts.models import TALLIED_VENDORS, UserTally
 
 # The annotation that carries the list's total on each row of a page.
@@ -84,7 +84,15 @@ class CountingPaginator(Paginator):
             self.count = 0  # nothing at the start: an empty list
         else:
             return super().page(number)
-        return self._get_page(rows, number, self)
+        return _RowsPage(rows, number, self)
+
+
+class _RowsPage(Page):
+    """Django's Page over a list of rows, iterated as the list: Sequence's own iteration
+    calls __getitem__() once per row."""
+
+    def __iter__(self):
+        return iter(self.object_list)
 
 
 class ListPagination(PageNumberPagination):
@@ -107,7 +115,7 @@ class ListPagination(PageNumberPagination):
         """The list's size as an SQL expression for its page's query; None: counted apart."""
         # Written as SQL: the ORM's Window(Count("*")) costs more CPU to build
         # and compile than the count query it spares (bench/profile_inprocess.py).
-        return RawSQL("COUNT(*) OVER ()", [], output_field=IntegerField())
+        return SQL("COUNT(*) OVER ()", [], output_field=IntegerField(), as_read=True)
 
 
 class UserPagination(ListPagination):

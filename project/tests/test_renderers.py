@@ -2,8 +2,10 @@
 
 import datetime
 import decimal
+import json
 import uuid
 
+import orjson
 import pytest
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ErrorDetail
@@ -92,3 +94,24 @@ def test_is_the_json_renderer_of_every_api_view(settings):
     assert settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"][0] == (
         "project.renderers.JSONRenderer"
     )
+
+
+OBJECT = {"id": 7, "name": "line\u2028separator \U0001f600", "at": "2026-12-01T20:33:02Z"}
+
+
+@pytest.mark.parametrize(
+    ("media_type", "context"),
+    [
+        ("application/json", {}),
+        ("application/json; indent=4", {}),
+        ("application/json", {"indent": 2}),
+    ],
+)
+def test_objects_the_database_wrote_render_as_their_dicts(media_type, context):
+    written = orjson.Fragment(json.dumps(OBJECT, ensure_ascii=False, separators=(",", ":")))
+    body = {"count": 1, "results": ReturnList([written], serializer=None)}
+    as_dicts = {"count": 1, "results": [OBJECT]}
+
+    rendered = JSONRenderer().render(body, media_type, context)
+
+    assert rendered == DRFJSONRenderer().render(as_dicts, media_type, context)
