@@ -98,13 +98,9 @@ class AdminUserListSerializer(ShapedListSerializer):
     def to_representation(self, data):
         rows = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
         first = rows[0] if rows else {}
-        any_lock = (
-            first.get(lockout.ANY_LOCK)
-            if isinstance(first, dict)
-            else getattr(first, lockout.ANY_LOCK, None)
-        )
-        unlocked = not rows or any_lock is False  # no lock in force
-        if unlocked and rows and is_written(first):
+        values = first if isinstance(first, dict) else vars(first)
+        unlocked = not rows or values.get(lockout.ANY_LOCK) is False  # no lock in force
+        if unlocked and is_written(first):
             return written(rows, locked_until=None)
         items = as_dicts(shape(UserSerializer(), rows))
         if unlocked:
