@@ -25,8 +25,14 @@ class SQL(RawSQL):
 
     def __init__(self, sql, params, output_field=None, *, as_read=False):
         super().__init__(sql, params, output_field)
-        if as_read:
-            self.convert_value = self._convert_value_noop
+        # An attribute of its own, unlike convert_value (a cached property,
+        # which Django drops from every copy of an expression).
+        self.as_read = as_read
+
+    def get_db_converters(self, connection):
+        if self.as_read:
+            return self.output_field.get_db_converters(connection)
+        return super().get_db_converters(connection)
 
     @cached_property
     def identity(self):

@@ -10,6 +10,7 @@ only the role and the active flag narrow them, the count comes from the
 tallies, a sum over a few rows that is exact in the same snapshot.
 """
 
+import contextlib
 from functools import partial
 
 from django.core.paginator import Page, Paginator
@@ -20,6 +21,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from accounts.expressions import SQL
 from accounts.models import TALLIED_VENDORS, UserTally
+from project.postgresql.base import prepared
 
 # The annotation that carries the list's total on each row of a page.
 TOTAL = "page_total"
@@ -60,9 +62,10 @@ class CountingPaginator(Paginator):
     past the end) and a `total` of None are counted as Django counts.
     """
 
-    def __init__(self, object_list, per_page, *args, total=None, **kwargs):
+    def __init__(self, object_list, per_page, *args, total=None, prepare=False, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.total = total
+        self.prepare = prepare
 
     def page(self, number):
         if self.total is None or self.orphans or "count" in self.__dict__:
@@ -74,9 +77,9 @@ class CountingPaginator(Paginator):
         if number is None or not 1 <= number <= _LAST_PAGE // self.per_page:
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(
-            self.object_list.annotate(**{TOTAL: self.total})[bottom : bottom + self.per_page]
-        )
+        page = self.object_list.annotate(**{TOTAL: self.total})[bottom : bottom + self.per_page]
+        with prepared(page.db) if self.prepare else contextlib.nullcontext():
+            rows = list(page)
         if rows:
             first = rows[0]
             self.count = first[TOTAL] if isinstance(first, dict) else getattr(first, TOTAL)
@@ -99,6 +102,10 @@ class ListPagination(PageNumberPagination):
     """Twenty items a page by default; clients may ask for up to a hundred.
 
     Counted with the page (CountingPaginator): COUNT(*) OVER () on its rows.
+    A page asked for with no parameter but its number and size is narrowed by
+    its owner alone (the caller, an account of the URL), a query of fixed
+    shape that each list's index serves whatever the owner: it is prepared
+    (project.postgresql), so PostgreSQL does not parse and plan it again.
     """
 
     page_size = 20
@@ -108,7 +115,8 @@ class ListPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         total = self.total(queryset, view)
         # One pagination instance serves one request: the attribute is its own.
-        self.django_paginator_class = partial(CountingPaginator, total=total)
+        prepare = set(request.query_params) <= {self.page_query_param, self.page_size_query_param}
+        self.django_paginator_class = partial(CountingPaginator, total=total, prepare=prepare)
         return super().paginate_queryset(queryset, request, view)
 
     def total(self, queryset, view):

@@ -203,3 +203,45 @@ def test_a_page_number_that_is_no_page_is_refused_as_django_refuses_it(
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Invalid page.", "code": "not_found"}
+
+
+# --- Prepared pages: narrowed by their owner alone --------------------------------------------
+
+
+def _prepared_pages(client, url, table):
+    """The prepared statements that read `table`'s pages once `url` is answered (PostgreSQL)."""
+    assert client.get(url).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    return [s for s in statements if f'FROM "{table}"' in s and "page_total" in s]
+
+
+@pytest.mark.usefixtures("on_postgres")
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("/user/events", "accounts_securityevent"),
+        ("/user/events?page=1&page_size=5", "accounts_securityevent"),
+        ("/user/sessions?page_size=100", "accounts_session"),
+    ],
+)
+def test_a_page_asked_for_by_number_and_size_alone_is_prepared(user_client, events_of, url, table):
+    events_of(3)
+
+    [statement] = _prepared_pages(user_client, url, table)
+    assert statement.startswith("/* prepare */ SELECT")
+
+
+@pytest.mark.usefixtures("on_postgres")
+@pytest.mark.parametrize("query", ["?type=login", "?page=1&type=login"])
+def test_a_page_narrowed_by_a_filter_is_not_prepared(user_client, events_of, query):
+    events_of(3)
+
+    assert _prepared_pages(user_client, f"/user/events{query}", "accounts_securityevent") == []
+
+
+@pytest.mark.usefixtures("on_postgres")
+@pytest.mark.parametrize(("query", "prepared"), [("", 1), ("?role=ADMIN", 0)])
+def test_the_account_list_is_prepared_only_unfiltered(users, admin_client_api, query, prepared):
+    assert len(_prepared_pages(admin_client_api, f"/api/user/{query}", "accounts_user")) == prepared

@@ -1,17 +1,17 @@
 """The security-event history: the caller's own (/user/events) and an account's, for admins."""
 
-from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 
 from accounts import policies
 from accounts.filters import FilterBackend
-from accounts.models import EventType, SecurityEvent, User
+from accounts.models import EventType, SecurityEvent
 from accounts.pagination import ListPagination
 from accounts.permissions import IsAdminRole
 from accounts.serializers import EventSerializer
 from accounts.shaping import rows
+from accounts.views.lists import account_page, lazy_account
 
 EVENT_EXAMPLE = OpenApiExample(
     "Events",
@@ -50,11 +50,11 @@ class EventListView(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's dry run
             return SecurityEvent.objects.none()
-        events = SecurityEvent.objects.filter(user=self.account()).order_by("-created_at", "-id")
-        return rows(events, EventSerializer)
+        events = SecurityEvent.objects.filter(user_id=self.account_id())
+        return rows(events.order_by("-created_at", "-id"), EventSerializer)
 
-    def account(self):
-        return self.request.user
+    def account_id(self):
+        return self.request.user.pk
 
 
 class UserEventListView(EventListView):
@@ -62,8 +62,14 @@ class UserEventListView(EventListView):
 
     permission_classes = [IsAdminRole]
 
-    def account(self):
-        user = get_object_or_404(User, pk=self.kwargs["id"])
-        if not policies.can_view_user(self.request.user, user):
-            self.permission_denied(self.request)
-        return user
+    def account_id(self):
+        return int(self.kwargs["id"])  # digits: the URL's pattern
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if not policies.can_view_user(request.user, lazy_account(self.account_id())):
+            self.permission_denied(request)
+
+    def paginate_queryset(self, queryset):
+        paginate = super().paginate_queryset
+        return account_page(lambda: paginate(queryset), self.account_id())

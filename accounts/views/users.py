@@ -28,6 +28,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.shaping import rows
+from accounts.views.lists import account_page, lazy_account
 
 
 class UserFilter(filters.FilterSet):
@@ -189,9 +190,10 @@ class UserAdminViewSet(
     )
     def sessions(self, request, pk=None):
         """List an account's live sessions, most recently used first (`current` is false)."""
-        page = self.paginate_queryset(
-            rows(sessions.live_sessions(self.get_object()), SessionSerializer)
-        )
+        account_id = int(pk)  # digits: lookup_value_regex
+        self.check_object_permissions(request, lazy_account(account_id))
+        live = rows(sessions.live_sessions(User(pk=account_id)), SessionSerializer)
+        page = account_page(lambda: self.paginate_queryset(live), account_id)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

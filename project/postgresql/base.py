@@ -25,16 +25,19 @@ decide whether to reconnect. psycopg's pool keeps its own checks.
 With server-side binding (settings: DB_PREPARED_STATEMENTS), a query whose
 text begins with PREPARE is prepared on its connection: PostgreSQL parses
 and plans it once and reuses the plan. That is for a query of fixed shape
-run on every request (the authentication's lookup by primary keys); the
-other queries are never prepared (Django's default), since a generic plan
-does not see the values it runs with: a list filtered by a rare role would
-walk the whole primary key index instead of reading the role's index.
+run on every request: the authentication's lookup by primary keys, and a
+list's page where nothing but its owner narrows it (prepared(), see
+accounts.pagination). Other queries are never prepared (Django's default),
+since a generic plan does not see the values it runs with: a list searched
+for a rare word would walk the whole primary key index instead of reading
+the matches.
 """
 
 import datetime
 import select
 import sys
 
+from django.db import connections
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.base import Database, ServerBindingCursor
 from psycopg import adapters, postgres
@@ -45,6 +48,19 @@ TIMESTAMPTZ_OID = postgres.types["timestamptz"].oid
 PSYCOPG_LOADER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 # The comment that asks for a query to be prepared (see above).
 PREPARE = "/* prepare */ "
+
+
+def prepared(alias):
+    """A context in which the queries on the database `alias` are prepared (see above).
+
+    On a connection without server-side binding, or another database, the
+    comment it adds changes nothing.
+    """
+    return connections[alias].execute_wrapper(_prepare)
+
+
+def _prepare(execute, sql, params, many, context):
+    return execute(PREPARE + sql, params, many, context)
 
 
 class PreparingCursor(ServerBindingCursor):

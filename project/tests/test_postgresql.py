@@ -129,6 +129,13 @@ def test_the_authentications_query_is_prepared_and_no_other(user_client, admin_c
     assert "accounts_session" in statement
 
 
+def test_a_lists_page_narrowed_by_its_owner_alone_is_prepared(user_client):
+    assert user_client.get("/user/sessions").status_code == 200
+
+    [statement] = [s for s in _prepared_statements() if "accounts_session" in s and "OVER" in s]
+    assert statement.startswith("/* prepare */ SELECT")
+
+
 def test_prepared_statements_can_be_turned_off(settings):
     from project.postgresql.base import PreparingCursor
 

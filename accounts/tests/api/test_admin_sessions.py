@@ -4,7 +4,8 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 
 from accounts import jwt
-from accounts.models import EventType, SecurityEvent, Session, SessionEndReason
+from accounts.models import EventType, Role, SecurityEvent, Session, SessionEndReason
+from accounts.permissions import UserPolicy
 from accounts.tests.api.test_admin_users import FORBIDDEN, MATRIX
 from accounts.tests.factories import UserFactory, event_record, pairs_among_sessions, token_pair
 from accounts.tests.test_policies import allowed
@@ -84,10 +85,34 @@ def test_a_user_cannot_list_sessions_of_others(user_client, user):
 def test_admin_session_list_runs_the_same_queries_whatever_the_number_of_sessions(
     admin_client_api, user, django_assert_num_queries
 ):
-    # Authentication; the user; the page, with the count beside each row.
+    # Authentication; the page, with the count beside each row (its rows prove the user exists).
     for _pair in pairs_among_sessions(user):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             admin_client_api.get(f"/api/user/{user.pk}/sessions")
+
+
+def test_admin_session_list_without_sessions_reads_the_user(
+    admin_client_api, user, django_assert_num_queries
+):
+    # Authentication; the page; the user, whom no row shows to exist.
+    with django_assert_num_queries(3):
+        response = admin_client_api.get(f"/api/user/{user.pk}/sessions")
+
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_admin_session_list_of_an_id_beyond_any_account_is_404(admin_client_api, db):
+    response = admin_client_api.get(f"/api/user/{2**70}/sessions")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No User matches the given query.", "code": "not_found"}
+
+
+def test_admin_session_list_page_of_an_unknown_user_is_its_404(admin_client_api, db):
+    response = admin_client_api.get("/api/user/999999/sessions?page=2")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No User matches the given query.", "code": "not_found"}
 
 
 # --- POST /api/user/{id}/logout_all ---------------------------------------------------
@@ -163,3 +188,16 @@ def test_admin_logout_all_runs_the_same_queries_whatever_the_number_of_sessions(
     for _pair in pairs_among_sessions(user):
         with django_assert_num_queries(9):
             admin_client_api.post(f"/api/user/{user.pk}/logout_all")
+
+
+def test_a_rule_that_reads_the_account_gets_it_read(
+    admin_client_api, admin_user, user, monkeypatch
+):
+    monkeypatch.setitem(
+        UserPolicy.rules, "sessions", lambda actor, target: target.role == Role.USER
+    )
+    token_pair(user)
+
+    assert admin_client_api.get(f"/api/user/{user.pk}/sessions").status_code == 200
+    assert admin_client_api.get(f"/api/user/{admin_user.pk}/sessions").status_code == 403
+    assert admin_client_api.get("/api/user/999999/sessions").status_code == 404

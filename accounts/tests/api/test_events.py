@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts import events, jwt
+from accounts import events, jwt, policies
 from accounts.clients import Client
-from accounts.models import EventType, SecurityEvent
+from accounts.models import EventType, Role, SecurityEvent
 from accounts.tests.api.test_admin_users import FORBIDDEN
 from accounts.tests.factories import PASSWORD, AdminFactory, UserFactory
 
@@ -101,6 +101,33 @@ def test_admin_reads_an_accounts_events(admin_client_api, user):
 
 def test_admin_events_of_an_unknown_user_is_404(admin_client_api):
     assert admin_client_api.get("/api/user/999999/events").status_code == 404
+
+
+def test_admin_events_page_of_an_unknown_user_is_its_404(admin_client_api):
+    response = admin_client_api.get("/api/user/999999/events?page=3")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No User matches the given query.", "code": "not_found"}
+
+
+def test_admin_events_run_a_fixed_number_of_queries(
+    admin_client_api, user, django_assert_num_queries
+):
+    for count in (1, 10):
+        for _ in range(count):
+            events.record(EventType.LOGIN, user=user)
+        # Authentication; the page, with the count beside each row (its rows prove the user).
+        with django_assert_num_queries(2):
+            admin_client_api.get(f"/api/user/{user.pk}/events")
+
+
+def test_admin_events_without_events_read_the_user(
+    admin_client_api, user, django_assert_num_queries
+):
+    with django_assert_num_queries(3):
+        response = admin_client_api.get(f"/api/user/{user.pk}/events?type=login")
+
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
 def test_admin_events_are_for_admins_only(user_client, user):
@@ -212,3 +239,21 @@ def test_prune_command_deletes_old_events(user, settings):
     call_command("prune", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     assert list(SecurityEvent.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_admin_events_of_an_id_beyond_any_account_is_404(admin_client_api):
+    response = admin_client_api.get(f"/api/user/{2**70}/events")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No User matches the given query.", "code": "not_found"}
+
+
+def test_a_rule_that_reads_the_account_gets_it_read(
+    admin_client_api, admin_user, user, monkeypatch
+):
+    monkeypatch.setattr(policies, "can_view_user", lambda actor, target: target.role == Role.USER)
+    events.record(EventType.LOGIN, user=user)
+
+    assert admin_client_api.get(f"/api/user/{user.pk}/events").status_code == 200
+    assert admin_client_api.get(f"/api/user/{admin_user.pk}/events").status_code == 403
+    assert admin_client_api.get("/api/user/999999/events").status_code == 404
