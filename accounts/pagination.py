@@ -78,7 +78,8 @@ class CountingPaginator(Paginator):
             return super().page(number)
         bottom = (number - 1) * self.per_page
         page = self.object_list.annotate(**{TOTAL: self.total})[bottom : bottom + self.per_page]
-        with prepared(page.db) if self.prepare else contextlib.nullcontext():
+        # Django writes OFFSET into the SQL: each deeper page would be a statement of its own.
+        with prepared(page.db) if self.prepare and not bottom else contextlib.nullcontext():
             rows = list(page)
         if rows:
             first = rows[0]
@@ -102,10 +103,10 @@ class ListPagination(PageNumberPagination):
     """Twenty items a page by default; clients may ask for up to a hundred.
 
     Counted with the page (CountingPaginator): COUNT(*) OVER () on its rows.
-    A page asked for with no parameter but its number and size is narrowed by
-    its owner alone (the caller, an account of the URL), a query of fixed
-    shape that each list's index serves whatever the owner: it is prepared
-    (project.postgresql), so PostgreSQL does not parse and plan it again.
+    The first page asked for with no parameter but its number and size is
+    narrowed by its owner alone (the caller, an account of the URL), a query
+    of fixed shape that each list's index serves whatever the owner: it is
+    prepared (project.postgresql), so PostgreSQL does not parse and plan it again.
     """
 
     page_size = 20

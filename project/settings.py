@@ -119,9 +119,10 @@ else:
     )
     # Parameters sent apart from the query (Django's server-side binding
     # cursors), so the authentication's query, run on every request, and a
-    # list's page with no filter are prepared statements that PostgreSQL does
-    # not parse and plan again (project.postgresql). Off for a connection pooler that cannot keep
-    # them (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=false.
+    # list's first page with no filter are prepared statements that
+    # PostgreSQL does not parse and plan again (project.postgresql). Off for a
+    # connection pooler that cannot keep them (PgBouncer in transaction mode
+    # before 1.21): DB_PREPARED_STATEMENTS=false.
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
     if env.bool("DB_POOL", default=False):

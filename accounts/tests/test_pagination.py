@@ -234,6 +234,16 @@ def test_a_page_asked_for_by_number_and_size_alone_is_prepared(user_client, even
 
 
 @pytest.mark.usefixtures("on_postgres")
+def test_a_deeper_page_is_not_prepared(user_client, events_of):
+    events_of(3)
+
+    assert (
+        _prepared_pages(user_client, "/user/events?page=2&page_size=2", "accounts_securityevent")
+        == []
+    )
+
+
+@pytest.mark.usefixtures("on_postgres")
 @pytest.mark.parametrize("query", ["?type=login", "?page=1&type=login"])
 def test_a_page_narrowed_by_a_filter_is_not_prepared(user_client, events_of, query):
     events_of(3)

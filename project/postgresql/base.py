@@ -26,7 +26,7 @@ With server-side binding (settings: DB_PREPARED_STATEMENTS), a query whose
 text begins with PREPARE is prepared on its connection: PostgreSQL parses
 and plans it once and reuses the plan. That is for a query of fixed shape
 run on every request: the authentication's lookup by primary keys, and a
-list's page where nothing but its owner narrows it (prepared(), see
+list's first page where nothing but its owner narrows it (prepared(), see
 accounts.pagination). Other queries are never prepared (Django's default),
 since a generic plan does not see the values it runs with: a list searched
 for a rare word would walk the whole primary key index instead of reading
