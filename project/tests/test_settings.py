@@ -16,8 +16,13 @@ def listed_variables():
 
 
 def read_variables():
-    text = (ROOT / "project" / "settings.py").read_text()
-    return set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", text))
+    """Names read by the settings (django-environ) and by gunicorn.conf.py (os.environ)."""
+    settings = (ROOT / "project" / "settings.py").read_text()
+    serving = (ROOT / "gunicorn.conf.py").read_text()
+    return {
+        *re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", settings),
+        *re.findall(r"os\.environ\.get\(\s*\"([A-Z][A-Z0-9_]*)\"", serving),
+    }
 
 
 def test_every_setting_variable_is_listed_in_env_example():
