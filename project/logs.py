@@ -10,8 +10,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from pythonjsonlogger import json as jsonlogger
 from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 request_id_var = contextvars.ContextVar("request_id", default=None)
 
@@ -36,13 +36,20 @@ _REDACTIONS = [
     ),
 ]
 
-# Attributes every LogRecord has; anything else was passed with `extra=`.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Attributes every LogRecord has; anything else was passed with `extra=` (Django's
+# `request` extra is never printed, see JsonFormatter).
+_NOT_EXTRA = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request",
+}
+# Extras printed as they are: JSON numbers (orjson's integers are 64-bit), true, false, null.
+_KEPT = (int, float, bool, type(None))
+_INT_RANGE = range(-(2**63), 2**64)
 
-
-# What each of _REDACTIONS needs to find in a text, in ASCII lowercase: the
-# reset path holds "password", an email "@", a JWT "eyj", the last its words.
-_NEEDLES = ("@", "eyj", "password", "token", "secret")
+# What each of _REDACTIONS needs to find in a text, ignoring ASCII case: the
+# reset path holds "password", an email "@", a JWT "eyJ", the last its words.
+_NEEDLES = re.compile(r"@|eyj|password|token|secret", re.IGNORECASE | re.ASCII)
 
 
 def redact(text):
@@ -53,10 +60,8 @@ def redact(text):
     it is returned without running the patterns. (Only for ASCII: the last
     pattern ignores case the Unicode way, in which U+017F (long s) is an "s".)
     """
-    if text.isascii():
-        lowered = text.lower()
-        if not any(needle in lowered for needle in _NEEDLES):
-            return text
+    if text.isascii() and not _NEEDLES.search(text):
+        return text
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
@@ -67,9 +72,11 @@ def redact_path(path):
     return redact(path.split("?", 1)[0])
 
 
-class JsonFormatter(jsonlogger.JsonFormatter):
+class JsonFormatter(OrjsonFormatter):
     """python-json-logger's formatter: time, level, logger, message, request id, extras.
 
+    Its orjson flavour: writing the line with orjson costs a third of what the
+    json module's does, and a request's line was a tenth of a profile GET's CPU.
     Secrets are masked before, by the RedactSecrets filter on the handler.
     """
 
@@ -79,7 +86,6 @@ class JsonFormatter(jsonlogger.JsonFormatter):
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             # Django's `request` extra (django.request) would print its path.
             reserved_attrs=[*RESERVED_ATTRS, "request"],
-            json_ensure_ascii=False,
             **kwargs,
         )
 
@@ -108,15 +114,15 @@ class RedactSecrets(logging.Filter):
             record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
-        for key, value in list(vars(record).items()):
-            if _is_extra(key) and not isinstance(value, int | float | bool | None):
-                setattr(record, key, redact(str(value)))
+        attributes = vars(record)
+        for key in attributes.keys() - _NOT_EXTRA:
+            value = attributes[key]
+            if key.startswith("_") or (
+                isinstance(value, _KEPT) and (type(value) is not int or value in _INT_RANGE)
+            ):
+                continue
+            attributes[key] = redact(str(value))
         return True
-
-
-def _is_extra(key):
-    """Tell whether a record attribute was passed with `extra=` (and gets printed)."""
-    return key not in _STANDARD and key != "request" and not key.startswith("_")
 
 
 class OnlyExceptions(logging.Filter):

@@ -191,6 +191,28 @@ def test_formatter_scrubs_a_long_line_in_linear_time():
     assert json.loads(line)["message"].endswith(" <email>")
 
 
+def test_an_integer_beyond_64_bits_is_written_as_text():
+    record = _record("done")
+    record.big, record.negative = 2**70, -(2**63)
+
+    entry = json.loads(_line(record))
+
+    assert (entry["big"], entry["negative"]) == (str(2**70), -(2**63))
+
+
+@pytest.mark.parametrize(
+    ("message", "secret"),
+    [
+        ("PassWord=hunter2", "hunter2"),
+        ("TOKEN: abc123", "abc123"),
+        ("Secret=xyz789", "xyz789"),
+        ("mail Carol@Example.COM", "Carol@Example.COM"),
+    ],
+)
+def test_redaction_finds_secrets_whatever_their_ascii_case(message, secret):
+    assert secret not in _line(_record(message))
+
+
 def test_redaction_masks_extras_and_keeps_numbers():
     record = _record("done")
     record.detail, record.user_id = "sent to dave@example.com", 7
