@@ -15,6 +15,7 @@ cost more than building them:
   bigint), read from one row of a page.
 """
 
+from django.db.models import BooleanField, IntegerField, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.hashable import make_hashable
@@ -37,3 +38,10 @@ class SQL(RawSQL):
     @cached_property
     def identity(self):
         return (type(self), self.sql, make_hashable(self.params), type(self.output_field))
+
+
+# Output fields for SQL, one instance each, shared as Django's own aggregates
+# share theirs (Count.output_field): building a Field costs several microseconds.
+BOOLEAN = BooleanField()
+INTEGER = IntegerField()
+TEXT = TextField()

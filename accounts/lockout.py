@@ -28,12 +28,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import BooleanField
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.exceptions import Locked
-from accounts.expressions import SQL
+from accounts.expressions import BOOLEAN, SQL
 from accounts.models import LoginFailureStreak, User
 
 KEY_SALT = "accounts.lockout.username"
@@ -129,7 +128,7 @@ def with_any_lock(users):
     now = connections[users.db].ops.adapt_datetimefield_value(timezone.now())
     sql = f'EXISTS (SELECT 1 FROM "{meta.db_table}" WHERE "{column}" > %s)'  # noqa: S608
     # Names from the model's metadata, the time as a parameter.
-    any_lock = SQL(sql, [now], output_field=BooleanField())
+    any_lock = SQL(sql, [now], output_field=BOOLEAN)
     return users.annotate(**{ANY_LOCK: any_lock})
 
 

@@ -5,7 +5,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.expressions import SQL
+from accounts.expressions import INTEGER, SQL
 
 
 class Role(models.TextChoices):
@@ -143,7 +143,7 @@ class UserTallyQuerySet(models.QuerySet):
         return SQL(
             f"({sql} WHERE {where})" if filters else f"({sql})",
             list(filters.values()),
-            output_field=models.IntegerField(),
+            output_field=INTEGER,
             as_read=True,  # an int on every backend, read from one row
         )
 

@@ -15,11 +15,10 @@ from functools import partial
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import IntegerField
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
-from accounts.expressions import SQL
+from accounts.expressions import INTEGER, SQL
 from accounts.models import TALLIED_VENDORS, UserTally
 from project.postgresql.base import prepared
 
@@ -124,7 +123,7 @@ class ListPagination(PageNumberPagination):
         """The list's size as an SQL expression for its page's query; None: counted apart."""
         # Written as SQL: the ORM's Window(Count("*")) costs more CPU to build
         # and compile than the count query it spares (bench/profile_inprocess.py).
-        return SQL("COUNT(*) OVER ()", [], output_field=IntegerField(), as_read=True)
+        return SQL("COUNT(*) OVER ()", [], output_field=INTEGER, as_read=True)
 
 
 class UserPagination(ListPagination):

@@ -14,12 +14,13 @@ on either database, with or without row locks.
 
 import secrets
 
-from django.db.models import BooleanField, Q
+from django.db import connections, router
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts import events, jwt
-from accounts.expressions import SQL
+from accounts.expressions import BOOLEAN, SQL
 from accounts.models import EventType, Session, SessionEndReason
 
 
@@ -91,10 +92,27 @@ def end_one(*, user, session_id, reason=SessionEndReason.ENDED):
 def live_sessions(user, current_session_id=None):
     """The user's live sessions, most recently used first, each saying whether it is `current`."""
     return (
-        Session.objects.live(user_id=user.pk)
+        Session.objects.filter(_live_of(user.pk))
         .annotate(current=_is_session(current_session_id))
         .order_by("-last_used_at", "-id")
     )
+
+
+def _live_of(user_id):
+    """Whether a row is a live session of the user (as Session.objects.live()), as SQL.
+
+    Written as SQL: the ORM's three lookups cost a session list more CPU to
+    build and compile than the rest of its query's filters and order together.
+    """
+    meta = Session._meta
+    user, ended, expires = (
+        f'"{meta.db_table}"."{meta.get_field(name).column}"'
+        for name in ("user", "ended_at", "expires_at")
+    )
+    now = connections[router.db_for_read(Session)].ops.adapt_datetimefield_value(timezone.now())
+    # The names from the model's metadata, the values as parameters.
+    sql = f"{user} = %s AND {ended} IS NULL AND {expires} > %s"
+    return SQL(sql, [user_id, now], output_field=BOOLEAN)
 
 
 def _is_session(session_id):
@@ -104,11 +122,11 @@ def _is_session(session_id):
     CPU to build and compile than the rest of its query.
     """
     if session_id is None:
-        return SQL("false", [], output_field=BooleanField())
+        return SQL("false", [], output_field=BOOLEAN)
     meta = Session._meta
     # The names from the model's metadata, the id as a parameter.
     sql = f'"{meta.db_table}"."{meta.pk.column}" = %s'
-    return SQL(sql, [session_id], output_field=BooleanField())
+    return SQL(sql, [session_id], output_field=BOOLEAN)
 
 
 def prune(*, now=None):

@@ -40,7 +40,6 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models
-from django.db.models import TextField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
@@ -48,7 +47,7 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
-from accounts.expressions import SQL
+from accounts.expressions import SQL, TEXT
 
 # DRF's own to_representation() of these classes depends on the value alone.
 _PLAIN_FIELD_CLASSES = (
@@ -316,7 +315,7 @@ def object_sql(serializer_class, queryset):
         return None
     sql, uses = template
     params = [param for source in uses for param in raw[source].params]
-    return SQL(sql, params, output_field=TextField())
+    return SQL(sql, params, output_field=TEXT)
 
 
 @functools.cache
