@@ -28,9 +28,9 @@ and plans it once and reuses the plan. That is for a query of fixed shape
 run on every request: the authentication's lookup by primary keys, and a
 list's first page where nothing but its owner narrows it (prepared(), see
 accounts.pagination). Other queries are never prepared (Django's default),
-since a generic plan does not see the values it runs with: a list searched
-for a rare word would walk the whole primary key index instead of reading
-the matches.
+since a generic plan does not see the values it runs with: a list filtered
+by a rare role would walk the whole primary key index instead of reading
+the role's index.
 """
 
 import datetime
