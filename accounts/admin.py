@@ -98,12 +98,17 @@ def _tally_filters(request):
 
 
 class UserChangeList(ChangeList):
-    """Django's change list, its "N total" also counted from UserTally."""
+    """Django's change list, its "N total" also counted from UserTally, its rows those of
+    the paginator."""
 
     def get_results(self, request):
         # UserAdmin.show_full_result_count is off, so Django does not count
         # every row for the total; the tallies give it, and it is shown.
         super().get_results(request)
+        if (self.show_all and self.can_show_all) or not self.multi_page:
+            # Django lists its own queryset then, where the paginator's may
+            # read the rows by id (UserPaginator): the plan that cannot walk.
+            self.result_list = self.paginator.object_list._clone()
         self.full_result_count = count_users(self.root_queryset, {})
         self.show_full_result_count = True
         self.show_admin_actions = bool(self.full_result_count)

@@ -1,6 +1,8 @@
 """Lists count with their page's rows; account lists from UserTally when only role and active
 flag narrow them."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -25,15 +27,20 @@ def users(admin_user):
     ]
 
 
+# The query read_matches() sends: the list's ids, their number its count.
+READS_MATCHES = "WITH matches AS MATERIALIZED ("
+
+
 def _count_sql(client, url):
-    """The answer's count and the SQL of the query that counted (COUNT, or reading the tallies)."""
+    """The answer's count and the SQL of the queries that counted (COUNT, reading the
+    tallies, or reading the matches' ids)."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
     counting = [
         q["sql"]
         for q in captured.captured_queries
-        if "COUNT(" in q["sql"] or "accounts_usertally" in q["sql"]
+        if any(sign in q["sql"] for sign in ("COUNT(", "accounts_usertally", READS_MATCHES))
     ]
     return response, counting
 
@@ -72,11 +79,67 @@ def test_the_api_list_counts_role_and_active_filters_from_the_tallies(
 
 
 @pytest.mark.parametrize(("query", "expected"), API_COUNTED.values(), ids=API_COUNTED.keys())
-def test_the_api_list_counts_rows_when_searched(users, admin_client_api, query, expected):
+def test_the_api_list_counts_a_search_by_reading_its_matches_ids(
+    users, admin_client_api, query, expected
+):
     response, counting = _count_sql(admin_client_api, f"/api/user/{query}")
 
     assert response.json()["count"] == expected().count() == 1
-    assert "accounts_usertally" not in " ".join(counting)
+    assert [response.json()["results"][0]["username"]] == ["searched"]
+    # One query counts: the ids; no COUNT(*), no tallies.
+    assert len(counting) == 1
+    assert counting[0].startswith(READS_MATCHES)
+    assert "COUNT(" not in counting[0]
+
+
+def test_a_search_above_the_bound_of_ids_is_counted_by_count(users, admin_client_api, monkeypatch):
+    monkeypatch.setattr("accounts.pagination.MATCHES_BOUND", 2)
+    response, counting = _count_sql(admin_client_api, "/api/user/?search=user&page_size=2")
+
+    assert response.json()["count"] == User.objects.filter(username__icontains="user").count()
+    assert response.json()["count"] > 2
+    assert [sql.startswith(READS_MATCHES) for sql in counting] == [True, False]
+    assert "COUNT(" in counting[1]
+
+
+@pytest.mark.parametrize("bound", [2, 10_000], ids=["above the bound", "within it"])
+@pytest.mark.parametrize(
+    ("ordering", "order_by"),
+    [("", ["id"]), ("&ordering=-username", ["-username", "-id"]), ("&ordering=email", ["email"])],
+)
+def test_a_searchs_pages_hold_its_matches_in_order_at_either_side_of_the_bound(
+    admin_client_api, monkeypatch, bound, ordering, order_by
+):
+    monkeypatch.setattr("accounts.pagination.MATCHES_BOUND", bound)
+    for name in ["kim", "max", "pat", "sam", "lee"]:
+        UserFactory(username=f"needle-{name}", email=f"{name}@example.org")
+    UserFactory(username="other", email="other@example.org")
+
+    pages = [
+        admin_client_api.get(f"/api/user/?search=needle{ordering}&page_size=2&page={page}").json()
+        for page in (1, 2, 3)
+    ]
+
+    expected = User.objects.filter(username__startswith="needle").order_by(*order_by)
+    assert [page["count"] for page in pages] == [5, 5, 5]
+    listed = [user["username"] for page in pages for user in page["results"]]
+    assert listed == [user.username for user in expected]
+
+
+def test_a_search_without_matches_is_one_query_after_the_authentication(
+    users, admin_client_api, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        response = admin_client_api.get("/api/user/?search=nobody-has-this")
+
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_a_search_page_past_its_end_is_a_404(users, admin_client_api):
+    response = admin_client_api.get("/api/user/?search=searched&page=2")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 ADMIN_TALLIED = {
@@ -115,6 +178,18 @@ def test_the_admin_change_list_counts_rows_otherwise(users, admin_user, query, c
     assert response.context["cl"].result_count == count
     assert response.context["cl"].full_result_count == 9  # the total, from the tallies
     assert sum("accounts_usertally" not in sql for sql in counting) == 1
+
+
+def test_the_admin_change_list_reads_a_searchs_rows_by_their_ids(users, admin_user):
+    searched = User.objects.get(username="searched")
+
+    response = _browser(admin_user).get("/admin/accounts/user/?q=searched")
+
+    rows = response.context["cl"].result_list
+    assert [user.username for user in rows] == ["searched"]
+    # As str() writes them: `IN (7)` (pk__in), or `= ANY([7]::bigint[])` on PostgreSQL.
+    by_id = rf'"accounts_user"\."id" (IN \({searched.pk}\)|= ANY\(\[{searched.pk}\])'
+    assert re.search(by_id, str(rows.query))
 
 
 def test_the_admin_change_list_shows_a_searchs_count_beside_the_total(users, admin_user):
