@@ -334,7 +334,7 @@ class UserAdmin(auth_admin.UserAdmin):
         if user is not None:
             extra_context = {
                 **(extra_context or {}),
-                "live_sessions": sessions.live_sessions(user),
+                "live_sessions": sessions.live_sessions(user.pk),
                 "can_end_sessions": policies.can_update_user(request.user, user),
             }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -348,7 +348,7 @@ class UserAdmin(auth_admin.UserAdmin):
             raise PermissionDenied
         session = None
         if session_id is not None:
-            session = sessions.live_sessions(user).filter(pk=session_id).first()
+            session = sessions.live_sessions(user.pk).filter(pk=session_id).first()
             if session is None:
                 raise Http404(_("This session has ended or never existed."))
         if request.method == "POST":

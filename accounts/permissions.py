@@ -22,7 +22,6 @@ class UserPolicy(BasePermission):
         "destroy": policies.can_delete_user,
         "make_admin": policies.can_grant_admin,
         "revoke_admin": policies.can_revoke_admin,
-        "sessions": policies.can_view_user,
         "logout_all": policies.can_update_user,
         "unlock": policies.can_update_user,
     }

@@ -89,10 +89,12 @@ def end_one(*, user, session_id, reason=SessionEndReason.ENDED):
     return bool(_end(Session.objects.live().filter(pk=session_id, user=user), reason))
 
 
-def live_sessions(user, current_session_id=None):
-    """The user's live sessions, most recently used first, each saying whether it is `current`."""
+def live_sessions(user_id, current_session_id=None):
+    """The live sessions of the account `user_id`, most recently used first, each saying
+    whether it is `current`. An id, not an account: an admin's view of an account's
+    sessions has only the id, and a model instance would cost it more than the query."""
     return (
-        Session.objects.filter(_live_of(user.pk))
+        Session.objects.filter(_live_of(user_id))
         .annotate(current=_is_session(current_session_id))
         .order_by("-last_used_at", "-id")
     )

@@ -56,6 +56,11 @@ urlpatterns = [
 
 urlpatterns += [
     route("api/user/(?P<id>[1-9][0-9]*)/events", events.UserEventListView, "admin-user-events"),
+    route(
+        "api/user/(?P<id>[1-9][0-9]*)/sessions",
+        sessions.UserSessionListView,
+        "admin-user-sessions",
+    ),
 ]
 
 # Routers take only trailing_slash=True/False, but their regexes interpolate

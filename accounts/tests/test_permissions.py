@@ -67,7 +67,6 @@ def test_user_policy_maps_every_detail_action_to_a_policy_function():
         *DETAIL_ACTIONS.values(),
         "make_admin",
         "revoke_admin",
-        "sessions",
         "logout_all",
         "unlock",
     }

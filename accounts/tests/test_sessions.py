@@ -142,10 +142,10 @@ def test_live_sessions_are_neither_ended_nor_expired_most_recent_first(user, set
     sessions.end_one(user=user, session_id=ended)
     token_pair(UserFactory())
 
-    assert [s.pk for s in sessions.live_sessions(user)] == [newer, older]
+    assert [s.pk for s in sessions.live_sessions(user.pk)] == [newer, older]
     lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
     with time_machine.travel(timezone.now() + lifetime + timedelta(minutes=2)):
-        assert list(sessions.live_sessions(user)) == []
+        assert list(sessions.live_sessions(user.pk)) == []
 
 
 def test_prune_deletes_ended_and_expired_sessions_only(user, settings):

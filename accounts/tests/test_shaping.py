@@ -107,7 +107,7 @@ def varied_sessions(user):
         token_pair(user)
         Session.objects.filter(user_agent="").update(user_agent=agent)
     current = Session.objects.order_by("created_at").last()
-    return sessions.live_sessions(user, current.pk)
+    return sessions.live_sessions(user.pk, current.pk)
 
 
 def test_rows_of_sessions_are_shaped_as_drf_shapes_them(varied_sessions):
@@ -226,7 +226,7 @@ def test_on_postgresql_the_database_writes_sessions_and_events(on_postgres, user
         token_pair(user, client)
         events.record(EventType.LOGIN, user=user, client=client)
     events.record(EventType.ADMIN_CHANGE, user=user, actor=admin_user, session_id="s" * 22)
-    live = sessions.live_sessions(user, Session.objects.order_by("created_at").first().pk)
+    live = sessions.live_sessions(user.pk, Session.objects.order_by("created_at").first().pk)
     history = SecurityEvent.objects.order_by("id")
 
     for serializer_class, queryset in [(SessionSerializer, live), (EventSerializer, history)]:

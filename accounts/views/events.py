@@ -4,14 +4,12 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 
-from accounts import policies
 from accounts.filters import FilterBackend
 from accounts.models import EventType, SecurityEvent
 from accounts.pagination import ListPagination
-from accounts.permissions import IsAdminRole
 from accounts.serializers import EventSerializer
 from accounts.shaping import rows
-from accounts.views.lists import account_page, lazy_account
+from accounts.views.lists import AccountRowsMixin
 
 EVENT_EXAMPLE = OpenApiExample(
     "Events",
@@ -57,19 +55,5 @@ class EventListView(ListAPIView):
         return self.request.user.pk
 
 
-class UserEventListView(EventListView):
+class UserEventListView(AccountRowsMixin, EventListView):
     """List an account's security events, newest first (admins only); `?type=` filters."""
-
-    permission_classes = [IsAdminRole]
-
-    def account_id(self):
-        return int(self.kwargs["id"])  # digits: the URL's pattern
-
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        if not policies.can_view_user(request.user, lazy_account(self.account_id())):
-            self.permission_denied(request)
-
-    def paginate_queryset(self, queryset):
-        paginate = super().paginate_queryset
-        return account_page(lambda: paginate(queryset), self.account_id())

@@ -14,7 +14,28 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 from rest_framework.exceptions import NotFound
 
+from accounts import policies
 from accounts.models import User
+from accounts.permissions import IsAdminRole
+
+
+class AccountRowsMixin:
+    """A list view of the rows of the account in the URL (`id`): admins only, where
+    policies.can_view_user() allows; the account is read only where needed (above)."""
+
+    permission_classes = [IsAdminRole]
+
+    def account_id(self):
+        return int(self.kwargs["id"])  # digits: the URL's pattern
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if not policies.can_view_user(request.user, lazy_account(self.account_id())):
+            self.permission_denied(request)
+
+    def paginate_queryset(self, queryset):
+        paginate = super().paginate_queryset
+        return account_page(lambda: paginate(queryset), self.account_id())
 
 
 def lazy_account(account_id):

@@ -65,7 +65,7 @@ class ExportView(APIView):
     )
     def get(self, request):
         user = request.user
-        live = sessions.live_sessions(user, current_session_id(request))
+        live = sessions.live_sessions(user.pk, current_session_id(request))
         events = user.security_events.order_by("-created_at", "-id")
         return Response(
             {

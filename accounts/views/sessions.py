@@ -12,6 +12,7 @@ from accounts.openapi import error_response
 from accounts.pagination import ListPagination
 from accounts.serializers import MessageSerializer, SessionSerializer
 from accounts.shaping import rows
+from accounts.views.lists import AccountRowsMixin
 
 
 def current_session_id(request):
@@ -26,8 +27,18 @@ class SessionListView(ListAPIView):
     pagination_class = ListPagination
 
     def get_queryset(self):
-        live = sessions.live_sessions(self.request.user, current_session_id(self.request))
+        live = sessions.live_sessions(self.request.user.pk, current_session_id(self.request))
         return rows(live, SessionSerializer)
+
+
+class UserSessionListView(AccountRowsMixin, ListAPIView):
+    """List an account's live sessions, most recently used first (`current` is false)."""
+
+    serializer_class = SessionSerializer
+    pagination_class = ListPagination
+
+    def get_queryset(self):
+        return rows(sessions.live_sessions(self.account_id()), SessionSerializer)
 
 
 class SessionDetailView(APIView):

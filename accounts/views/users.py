@@ -13,22 +13,20 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
-from accounts import lockout, services, sessions
+from accounts import lockout, services
 from accounts.clients import client_from_request
 from accounts.filters import FilterBackend, asks_for_filters
 from accounts.models import Role, User
 from accounts.openapi import AutoSchema, error_response
-from accounts.pagination import ListPagination, UserPagination
+from accounts.pagination import UserPagination
 from accounts.permissions import IsAdminRole, UserPolicy
 from accounts.serializers import (
     AdminUpdatedSerializer,
     AdminUserSerializer,
     MessageSerializer,
-    SessionSerializer,
     UserSerializer,
 )
 from accounts.shaping import rows
-from accounts.views.lists import account_page, lazy_account
 
 
 class UserFilter(filters.FilterSet):
@@ -178,23 +176,6 @@ class UserAdminViewSet(
         """Take the ADMIN role away (superusers only; 409 for the last active admin)."""
         services.user_revoke_admin(actor=request.user, user=self.get_object())
         return Response({"msg": _("Admin privileges have been revoked.")})
-
-    @extend_schema(responses={200: SessionSerializer(many=True)})
-    @action(
-        detail=True,
-        methods=["get"],
-        serializer_class=SessionSerializer,
-        pagination_class=ListPagination,
-        filter_backends=[],
-        filterset_class=None,
-    )
-    def sessions(self, request, pk=None):
-        """List an account's live sessions, most recently used first (`current` is false)."""
-        account_id = int(pk)  # digits: lookup_value_regex
-        self.check_object_permissions(request, lazy_account(account_id))
-        live = rows(sessions.live_sessions(User(pk=account_id)), SessionSerializer)
-        page = account_page(lambda: self.paginate_queryset(live), account_id)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         request=None,
