@@ -917,7 +917,29 @@ def wrk(server, path, args, token=None, method="GET", body=None, login_users=Non
     pg = _cpu_used(pg_before, postgres_cpu_seconds(args.server, server.database))
     result["cpu_ms"] = workers * 1000 / max(result["requests"], 1)
     result["pg_ms"] = pg * 1000 / max(result["requests"], 1)
+    settle(args.server, server.database)
     return result
+
+
+def settle(server_url, database, timeout=120):
+    """Wait until no query runs on `database` (twice in a row, 0.2 s apart; at most `timeout` s).
+
+    When wrk stops, the requests it left behind still run: after the 1M
+    middle page (seconds a query), they kept PostgreSQL busy through the next
+    run, which then measured their load instead of its own query.
+    """
+    import psycopg
+
+    deadline, idle = time.monotonic() + timeout, 0
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        while idle < 2 and time.monotonic() < deadline:
+            busy = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid()",
+                [database],
+            ).fetchone()[0]
+            idle = 0 if busy else idle + 1
+            time.sleep(0.2)
 
 
 def _cpu_used(before, after):
@@ -987,7 +1009,8 @@ def explain(path, token):
     with connection.cursor() as cursor:
         for query in queries.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT") or "accounts_user" not in sql:
+            reads = sql.lstrip().upper().startswith(("SELECT", "WITH"))  # WITH: a search's ids
+            if not reads or "accounts_user" not in sql:
                 continue
             times = []
             for _ in range(3):
