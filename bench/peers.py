@@ -168,10 +168,17 @@ def password_hash(project, password, env):
 
 
 def access_token(project, username, env):
-    """Return a SimpleJWT access token for `username`, issued by the peer itself."""
+    """Return a SimpleJWT access token for `username`, issued by the peer itself.
+
+    Valid for an hour: SimpleJWT's default 5 minutes ran out mid-run, and the
+    peer's later rounds were measured as cheap 401s.
+    """
     code = (
+        "import datetime;"
         "from django.contrib.auth import get_user_model;"
         "from rest_framework_simplejwt.tokens import AccessToken;"
-        f"print(AccessToken.for_user(get_user_model().objects.get(username={username!r})))"
+        f"token = AccessToken.for_user(get_user_model().objects.get(username={username!r}));"
+        "token.set_exp(lifetime=datetime.timedelta(hours=1));"
+        "print(token)"
     )
     return shell(project, code, env)
