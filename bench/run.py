@@ -453,12 +453,12 @@ class Bench:
                 # from elsewhere moved a single run's CPU ratio past its 1.2 bound.
                 # The middle page takes seconds a request at 1M users: one round.
                 rounds = 1 if name == MIDDLE_PAGE else max(self.args.rounds // 2, 1)
-                big, beside = [], []
-                for _ in range(rounds):
-                    big.append(wrk(server, path, self.args, token=token))
-                    beside.append(wrk(server_small, small_paths[name], self.args, token=token))
-                self.record(name, size, big)
-                self.record(f"{name} (beside {size:,})", small, beside)
+                beside = f"{name} (beside {size:,})"
+                variants = {
+                    name: (server, path, {"token": token}),
+                    beside: (server_small, small_paths[name], {"token": token}),
+                }
+                self.interleave(size, variants, rounds, sizes={beside: small})
 
     def measure_reset(self, size):
         """Compare reset requests with a fast and a slow mail server (aiosmtpd)."""
@@ -507,11 +507,12 @@ class Bench:
         self.rows.append((name, size, rps, p50, p99, note))
         log(f"{name:<55} {size:>9,} {rps:>8.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:8.2f} ms {note}")
 
-    def interleave(self, size, variants, rounds):
+    def interleave(self, size, variants, rounds, sizes=None):
         """Alternate wrk runs between variants served at once; record the medians.
 
         variants: name -> (Server, path, wrk options). A burst of load from
-        elsewhere on a shared machine then hits every variant alike.
+        elsewhere on a shared machine then hits every variant alike. sizes:
+        name -> users, for a variant served at another size than `size`.
         """
         results = {name: [] for name in variants}
         for server, path, options in variants.values():  # warm-up, not recorded
@@ -520,7 +521,7 @@ class Bench:
             for name, (server, path, options) in variants.items():
                 results[name].append(wrk(server, path, self.args, **options))
         for name, runs in results.items():
-            self.record(name, size, runs)
+            self.record(name, (sizes or {}).get(name, size), runs)
 
     # --- report -------------------------------------------------------------------
     def report(self, sizes):
