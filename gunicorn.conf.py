@@ -19,12 +19,13 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # on PostgreSQL.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-# The threaded worker, even with one thread: it keeps a client's connection
-# open between requests (HTTP keep-alive, GUNICORN_KEEPALIVE seconds), where
-# the sync worker closes each after one response, so every request of a
-# client or proxy would pay a new TCP connection (accept, close) in the
-# worker's CPU. bench/run.py measures both; `sync` stays available.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gthread's connection handling (HTTP keep-alive, GUNICORN_KEEPALIVE seconds)
+# with each request served on the worker's own loop thread: see
+# project/serving.py. The sync worker closes each connection after
+# one response, so every request of a client or proxy would pay a new TCP
+# connection (accept, close) in the worker's CPU. bench/run.py measures
+# `sync` too; any gunicorn worker class can be named here.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "project.serving.InlineThreadWorker")
 
 # A request running longer than this is killed (and its worker restarted).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
@@ -45,6 +46,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # inherit this from the master.
 logging.captureWarnings(True)
 accesslog = None
+logger_class = "project.serving.Logger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Replaces gunicorn's defaults wholesale (it merges only the top-level keys).

@@ -531,7 +531,8 @@ class Bench:
             f"wrk: {self.args.threads} threads, {self.args.connections} connections, "
             f"{self.args.duration} s per run ({self.args.duration * 2} s for logins); "
             f"{self.args.workers} workers for every project; this service with "
-            "gunicorn.conf.py (its threaded worker, one thread each), DB_CONN_MAX_AGE=60; "
+            "gunicorn.conf.py (project.serving's threaded worker, one thread each), "
+            "DB_CONN_MAX_AGE=60; "
             "the peers with stock gunicorn settings (sync workers) and CONN_MAX_AGE=60.",
             "",
             *self.peer_lines(sizes[0]),

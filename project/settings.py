@@ -2,7 +2,8 @@
 
 Every variable read here is listed, with its default and meaning, in
 `.env.example`. Defaults are safe: DEBUG is off unless set, and with DEBUG off
-the service refuses to start without a real SECRET_KEY.
+the service refuses to start without a real SECRET_KEY (with DEBUG on, any
+non-empty one).
 """
 
 import os
@@ -26,7 +27,10 @@ if (BASE_DIR / ".env").is_file():
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 _PLACEHOLDER_PREFIXES = ("change-me", "changeme", "django-insecure")
-if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.lower().startswith(_PLACEHOLDER_PREFIXES)):
+# Django itself refuses an empty key, DEBUG or not, with a less helpful message.
+if not SECRET_KEY or (
+    not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.lower().startswith(_PLACEHOLDER_PREFIXES))
+):
     raise ImproperlyConfigured(
         "SECRET_KEY is missing or a placeholder. Set a random value of at least "
         "50 characters (see .env.example), or set DEBUG=true for development."

@@ -38,7 +38,7 @@ def run_check(**env):
     return subprocess.run(
         [sys.executable, "-c", "import project.settings"],
         cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "project.settings", **env},
+        env={**base, "DJANGO_SETTINGS_MODULE": "project.settings", "SECRET_KEY": "dev", **env},
         capture_output=True,
         text=True,
     )
@@ -56,8 +56,15 @@ def test_settings_accept_real_secret_key_without_debug():
     assert run_check(SECRET_KEY="k" * 64, DEBUG="false").returncode == 0
 
 
-def test_settings_accept_missing_secret_key_with_debug():
-    assert run_check(SECRET_KEY="", DEBUG="true").returncode == 0
+def test_settings_accept_a_placeholder_secret_key_with_debug():
+    assert run_check(SECRET_KEY="change-me", DEBUG="true").returncode == 0
+
+
+def test_settings_refuse_a_missing_secret_key_even_with_debug():
+    result = run_check(SECRET_KEY="", DEBUG="true")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing or a placeholder" in result.stderr
 
 
 def test_passwords_are_hashed_by_the_accounts_argon2_hasher():
