@@ -240,6 +240,8 @@ REST_FRAMEWORK = {
         "project.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's, with each answer kept per Accept header (see there).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "project.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "project.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "accounts.openapi.AutoSchema",
     # Client addresses come from the socket unless proxies are declared.
