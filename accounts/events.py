@@ -6,16 +6,18 @@ Each event is also one JSON log line, written once the transaction commits;
 neither carries a password, a token or a hash.
 """
 
+import functools
 import logging
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.clients import Client
+from accounts.expressions import BOOLEAN, SQL, Param, bind
 from accounts.models import SecurityEvent
+from accounts.shaping import rows
 
 logger = logging.getLogger("accounts.events")
 
@@ -31,8 +33,26 @@ def record(type, *, user, client=None, session_id=None, actor=None):
         session_id=session_id,
         actor=actor,
     )
-    transaction.on_commit(partial(_log, event))
+    transaction.on_commit(functools.partial(_log, event))
     return event
+
+
+def history(user_id, *, shaped_by=None):
+    """The events of the account `user_id`, newest first; with `shaped_by`, as rows() of that
+    serializer (accounts.shaping). Built once per shape and bound to the id, as
+    accounts.sessions.live_sessions() is."""
+    return bind(_history(shaped_by, timezone.get_current_timezone()), user=user_id)
+
+
+@functools.cache
+def _history(shaped_by, zone):
+    """The queryset of history(), the account's id a Param: its condition written as SQL,
+    which unlike the ORM's lookup takes one (accounts.expressions)."""
+    meta = SecurityEvent._meta
+    column = f'"{meta.db_table}"."{meta.get_field("user").column}"'
+    owned = SQL(f"{column} = %s", [Param("user")], output_field=BOOLEAN)
+    queryset = SecurityEvent.objects.filter(owned).order_by("-created_at", "-id")
+    return queryset if shaped_by is None else rows(queryset, shaped_by)
 
 
 def prune(*, now=None):

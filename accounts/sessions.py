@@ -12,6 +12,7 @@ every change is a conditional UPDATE (compare and set on `refresh_jti`,
 on either database, with or without row locks.
 """
 
+import functools
 import secrets
 
 from django.db import connections, router
@@ -20,8 +21,9 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts import events, jwt
-from accounts.expressions import BOOLEAN, SQL
+from accounts.expressions import BOOLEAN, SQL, Param, bind
 from accounts.models import EventType, Session, SessionEndReason
+from accounts.shaping import rows
 
 
 def start(*, user, client):
@@ -89,46 +91,47 @@ def end_one(*, user, session_id, reason=SessionEndReason.ENDED):
     return bool(_end(Session.objects.live().filter(pk=session_id, user=user), reason))
 
 
-def live_sessions(user_id, current_session_id=None):
+def live_sessions(user_id, current_session_id=None, *, shaped_by=None):
     """The live sessions of the account `user_id`, most recently used first, each saying
-    whether it is `current`. An id, not an account: an admin's view of an account's
-    sessions has only the id, and a model instance would cost it more than the query."""
-    return (
-        Session.objects.filter(_live_of(user_id))
-        .annotate(current=_is_session(current_session_id))
-        .order_by("-last_used_at", "-id")
-    )
+    whether it is `current`; with `shaped_by`, as rows() of that serializer (accounts.shaping).
+
+    An id, not an account: an admin's view of an account's sessions has
+    only the id, and a model instance would cost it more than the query.
+    The queryset is built once per shape and bound to the values
+    (accounts.expressions.bind()).
+    """
+    database = connections[router.db_for_read(Session)]
+    now = database.ops.adapt_datetimefield_value(timezone.now())
+    zone = timezone.get_current_timezone()  # rows() writes datetimes in it
+    template = _live_sessions(current_session_id is not None, shaped_by, zone)
+    return bind(template, user=user_id, now=now, session=current_session_id)
 
 
-def _live_of(user_id):
-    """Whether a row is a live session of the user (as Session.objects.live()), as SQL.
+@functools.cache
+def _live_sessions(with_current, shaped_by, zone):
+    """The queryset of live_sessions(), its values Params.
 
-    Written as SQL: the ORM's three lookups cost a session list more CPU to
-    build and compile than the rest of its query's filters and order together.
+    Its conditions are written as SQL: the ORM's three lookups and its
+    Q(pk=...) as a value cost a session list more CPU to build and compile
+    than the rest of its query. Names come from the model's metadata.
     """
     meta = Session._meta
     user, ended, expires = (
         f'"{meta.db_table}"."{meta.get_field(name).column}"'
         for name in ("user", "ended_at", "expires_at")
     )
-    now = connections[router.db_for_read(Session)].ops.adapt_datetimefield_value(timezone.now())
-    # The names from the model's metadata, the values as parameters.
-    sql = f"{user} = %s AND {ended} IS NULL AND {expires} > %s"
-    return SQL(sql, [user_id, now], output_field=BOOLEAN)
-
-
-def _is_session(session_id):
-    """Whether a row is the session `session_id`, as an SQL expression.
-
-    Written as SQL: the ORM's Q(pk=...) as a value costs a session list more
-    CPU to build and compile than the rest of its query.
-    """
-    if session_id is None:
-        return SQL("false", [], output_field=BOOLEAN)
-    meta = Session._meta
-    # The names from the model's metadata, the id as a parameter.
-    sql = f'"{meta.db_table}"."{meta.pk.column}" = %s'
-    return SQL(sql, [session_id], output_field=BOOLEAN)
+    live = SQL(
+        f"{user} = %s AND {ended} IS NULL AND {expires} > %s",
+        [Param("user"), Param("now")],
+        output_field=BOOLEAN,
+    )
+    if with_current:
+        current = SQL(f'"{meta.db_table}"."{meta.pk.column}" = %s', [Param("session")], BOOLEAN)
+    else:
+        current = SQL("false", [], output_field=BOOLEAN)
+    queryset = Session.objects.filter(live).annotate(current=current)
+    queryset = queryset.order_by("-last_used_at", "-id")
+    return queryset if shaped_by is None else rows(queryset, shaped_by)
 
 
 def prune(*, now=None):

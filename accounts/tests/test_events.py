@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts import events
 from accounts.clients import Client
 from accounts.models import EventType, SecurityEvent
+from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,13 @@ def test_record_logs_one_line_after_commit(user, caplog, django_capture_on_commi
     lines = [r for r in caplog.records if r.name == "accounts.events"]
     assert len(lines) == 1
     assert (lines[0].event, lines[0].user_id) == ("login", user.pk)
+
+
+def test_history_is_the_accounts_own_events_newest_first(user):
+    first = events.record(EventType.LOGIN, user=user)
+    second = events.record(EventType.LOGOUT, user=user)
+    events.record(EventType.LOGIN, user=UserFactory())
+    assert list(events.history(user.pk)) == [second, first]
 
 
 def test_prune_deletes_only_events_past_retention(user, settings):

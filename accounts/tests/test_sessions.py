@@ -148,6 +148,20 @@ def test_live_sessions_are_neither_ended_nor_expired_most_recent_first(user, set
         assert list(sessions.live_sessions(user.pk)) == []
 
 
+def test_live_sessions_of_each_account_say_which_is_current():
+    first, second = UserFactory(), UserFactory()
+    first_current = _token(token_pair(first)["refresh_token"]).session_id
+    token_pair(first)
+    second_current = _token(token_pair(second)["refresh_token"]).session_id
+
+    mine = sessions.live_sessions(first.pk, first_current)
+    theirs = sessions.live_sessions(second.pk, second_current)
+    assert {(s.pk, s.current) for s in theirs} == {(second_current, True)}
+    assert sorted(s.current for s in mine) == [False, True]
+    assert [s.pk for s in mine if s.current] == [first_current]
+    assert not any(s.current for s in sessions.live_sessions(first.pk))
+
+
 def test_prune_deletes_ended_and_expired_sessions_only(user, settings):
     token_pair(user)
     live = Session.objects.get()

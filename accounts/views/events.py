@@ -4,11 +4,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 
+from accounts import events
 from accounts.filters import FilterBackend
 from accounts.models import EventType, SecurityEvent
 from accounts.pagination import ListPagination
 from accounts.serializers import EventSerializer
-from accounts.shaping import rows
 from accounts.views.lists import AccountRowsMixin
 
 EVENT_EXAMPLE = OpenApiExample(
@@ -48,8 +48,7 @@ class EventListView(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's dry run
             return SecurityEvent.objects.none()
-        events = SecurityEvent.objects.filter(user_id=self.account_id())
-        return rows(events.order_by("-created_at", "-id"), EventSerializer)
+        return events.history(self.account_id(), shaped_by=EventSerializer)
 
     def account_id(self):
         return self.request.user.pk

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services, sessions
+from accounts import events, services, sessions
 from accounts.schema import USER_EXAMPLE
 from accounts.serializers import (
     CurrentPasswordSerializer,
@@ -66,11 +66,11 @@ class ExportView(APIView):
     def get(self, request):
         user = request.user
         live = sessions.live_sessions(user.pk, current_session_id(request))
-        events = user.security_events.order_by("-created_at", "-id")
+        history = events.history(user.pk)
         return Response(
             {
                 "user": user_data(user),
                 "sessions": SessionSerializer(live, many=True).data,
-                "events": EventSerializer(events, many=True).data,
+                "events": EventSerializer(history, many=True).data,
             }
         )

@@ -11,7 +11,6 @@ from accounts.clients import client_from_request
 from accounts.openapi import error_response
 from accounts.pagination import ListPagination
 from accounts.serializers import MessageSerializer, SessionSerializer
-from accounts.shaping import rows
 from accounts.views.lists import AccountRowsMixin
 
 
@@ -27,8 +26,9 @@ class SessionListView(ListAPIView):
     pagination_class = ListPagination
 
     def get_queryset(self):
-        live = sessions.live_sessions(self.request.user.pk, current_session_id(self.request))
-        return rows(live, SessionSerializer)
+        return sessions.live_sessions(
+            self.request.user.pk, current_session_id(self.request), shaped_by=SessionSerializer
+        )
 
 
 class UserSessionListView(AccountRowsMixin, ListAPIView):
@@ -38,7 +38,7 @@ class UserSessionListView(AccountRowsMixin, ListAPIView):
     pagination_class = ListPagination
 
     def get_queryset(self):
-        return rows(sessions.live_sessions(self.account_id()), SessionSerializer)
+        return sessions.live_sessions(self.account_id(), shaped_by=SessionSerializer)
 
 
 class SessionDetailView(APIView):
