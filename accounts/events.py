@@ -47,7 +47,8 @@ def history(user_id, *, shaped_by=None):
 @functools.cache
 def _history(shaped_by, zone):
     """The queryset of history(), the account's id a Param: its condition written as SQL,
-    which unlike the ORM's lookup takes one (accounts.expressions)."""
+    which unlike the ORM's lookup takes one (accounts.expressions). `zone` only keys the
+    cache, as in accounts.sessions."""
     meta = SecurityEvent._meta
     column = f'"{meta.db_table}"."{meta.get_field("user").column}"'
     owned = SQL(f"{column} = %s", [Param("user")], output_field=BOOLEAN)

@@ -59,11 +59,11 @@ class SQL(RawSQL):
         # Attributes of its own, unlike convert_value (a cached property,
         # which Django drops from every copy of an expression).
         self.as_read = as_read
-        self.has_params = any(type(param) is Param for param in params)
+        self.takes_bindings = any(type(param) is Param for param in params)
 
     def as_sql(self, compiler, connection):
         sql, params = super().as_sql(compiler, connection)
-        if self.has_params:
+        if self.takes_bindings:
             bindings = compiler.query.bindings
             params = [bindings[param.name] if type(param) is Param else param for param in params]
         return sql, params

@@ -102,14 +102,15 @@ def live_sessions(user_id, current_session_id=None, *, shaped_by=None):
     """
     database = connections[router.db_for_read(Session)]
     now = database.ops.adapt_datetimefield_value(timezone.now())
-    zone = timezone.get_current_timezone()  # rows() writes datetimes in it
+    zone = timezone.get_current_timezone()
     template = _live_sessions(current_session_id is not None, shaped_by, zone)
     return bind(template, user=user_id, now=now, session=current_session_id)
 
 
 @functools.cache
 def _live_sessions(with_current, shaped_by, zone):
-    """The queryset of live_sessions(), its values Params.
+    """The queryset of live_sessions(), its values Params; `zone` only keys the cache, as
+    rows() writes datetimes in the current time zone.
 
     Its conditions are written as SQL: the ORM's three lookups and its
     Q(pk=...) as a value cost a session list more CPU to build and compile
